@@ -1,0 +1,409 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// A small JSON reader of our own instead of encoding/json because policy
+// documents need things encoding/json cannot give: rejection of duplicate
+// keys (IAM rejects them, encoding/json keeps the last), the source position
+// of every value (the simulator reports statement positions), key order, and
+// the raw text of numbers (condition values are compared as written).
+
+// maxDepth bounds nesting. The deepest valid policy shape is
+// document → Statement array → statement → Condition → operator → key →
+// value array: 7 levels. Anything deeper is not a policy and is refused
+// before it can cost stack.
+const maxDepth = 8
+
+type jkind uint8
+
+const (
+	jNull jkind = iota
+	jBool
+	jNumber
+	jString
+	jArray
+	jObject
+)
+
+func (k jkind) String() string {
+	switch k {
+	case jNull:
+		return "null"
+	case jBool:
+		return "boolean"
+	case jNumber:
+		return "number"
+	case jString:
+		return "string"
+	case jArray:
+		return "array"
+	default:
+		return "object"
+	}
+}
+
+// jvalue is one parsed JSON value. str holds the string value, the raw
+// number text, or "true"/"false".
+type jvalue struct {
+	kind       jkind
+	str        string
+	arr        []*jvalue
+	obj        []jmember
+	start, end int // byte offsets of the first and last byte of the value
+}
+
+type jmember struct {
+	key string
+	val *jvalue
+}
+
+func (v *jvalue) get(key string) *jvalue {
+	for i := range v.obj {
+		if v.obj[i].key == key {
+			return v.obj[i].val
+		}
+	}
+	return nil
+}
+
+type jparser struct {
+	src string
+	pos int
+}
+
+// parseJSON parses exactly one JSON value surrounded by optional whitespace.
+func parseJSON(src string) (*jvalue, error) {
+	p := &jparser{src: src}
+	p.skipWS()
+	v, err := p.value(1, "")
+	if err != nil {
+		return nil, err
+	}
+	p.skipWS()
+	if p.pos != len(p.src) {
+		return nil, p.errAt(p.pos, "", "Syntax error: unexpected text after the end of the policy document")
+	}
+	return v, nil
+}
+
+func (p *jparser) errAt(off int, path, msg string) *ParseError {
+	line, col := position(p.src, off)
+	if path == "" {
+		path = "$"
+	}
+	return &ParseError{Message: msg + " at line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col), Path: path, Line: line, Column: col}
+}
+
+func (p *jparser) skipWS() {
+	for p.pos < len(p.src) {
+		switch p.src[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jparser) value(depth int, path string) (*jvalue, error) {
+	if depth > maxDepth {
+		return nil, p.errAt(p.pos, path, "Syntax error: policy document is nested too deeply")
+	}
+	if p.pos >= len(p.src) {
+		return nil, p.errAt(p.pos, path, "Syntax error: unexpected end of policy document")
+	}
+	start := p.pos
+	switch c := p.src[p.pos]; {
+	case c == '{':
+		return p.object(depth, path)
+	case c == '[':
+		return p.array(depth, path)
+	case c == '"':
+		s, err := p.str(path)
+		if err != nil {
+			return nil, err
+		}
+		return &jvalue{kind: jString, str: s, start: start, end: p.pos - 1}, nil
+	case c == 't' && strings.HasPrefix(p.src[p.pos:], "true"):
+		p.pos += 4
+		return &jvalue{kind: jBool, str: "true", start: start, end: p.pos - 1}, nil
+	case c == 'f' && strings.HasPrefix(p.src[p.pos:], "false"):
+		p.pos += 5
+		return &jvalue{kind: jBool, str: "false", start: start, end: p.pos - 1}, nil
+	case c == 'n' && strings.HasPrefix(p.src[p.pos:], "null"):
+		p.pos += 4
+		return &jvalue{kind: jNull, start: start, end: p.pos - 1}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return p.number(path)
+	default:
+		return nil, p.errAt(p.pos, path, "Syntax error: unexpected character "+strconv.QuoteRune(rune(c)))
+	}
+}
+
+func (p *jparser) object(depth int, path string) (*jvalue, error) {
+	v := &jvalue{kind: jObject, start: p.pos}
+	p.pos++ // {
+	p.skipWS()
+	if p.pos < len(p.src) && p.src[p.pos] == '}' {
+		v.end = p.pos
+		p.pos++
+		return v, nil
+	}
+	var seen map[string]bool // only for large objects; small ones scan v.obj
+	for {
+		p.skipWS()
+		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
+			return nil, p.errAt(p.pos, path, "Syntax error: expected a quoted member name")
+		}
+		keyPos := p.pos
+		key, err := p.str(path)
+		if err != nil {
+			return nil, err
+		}
+		kpath := joinPath(path, key)
+		dup := false
+		if seen != nil {
+			dup = seen[key]
+			seen[key] = true
+		} else {
+			dup = v.get(key) != nil
+			if len(v.obj) >= 16 {
+				seen = make(map[string]bool, 32)
+				for _, m := range v.obj {
+					seen[m.key] = true
+				}
+				seen[key] = true
+			}
+		}
+		if dup {
+			return nil, p.errAt(keyPos, kpath, "Syntax error: duplicate key "+strconv.Quote(key))
+		}
+		p.skipWS()
+		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
+			return nil, p.errAt(p.pos, kpath, "Syntax error: expected ':' after member name")
+		}
+		p.pos++
+		p.skipWS()
+		val, err := p.value(depth+1, kpath)
+		if err != nil {
+			return nil, err
+		}
+		v.obj = append(v.obj, jmember{key: key, val: val})
+		p.skipWS()
+		if p.pos >= len(p.src) {
+			return nil, p.errAt(p.pos, path, "Syntax error: unexpected end of policy document")
+		}
+		switch p.src[p.pos] {
+		case ',':
+			p.pos++
+		case '}':
+			v.end = p.pos
+			p.pos++
+			return v, nil
+		default:
+			return nil, p.errAt(p.pos, path, "Syntax error: expected ',' or '}'")
+		}
+	}
+}
+
+func (p *jparser) array(depth int, path string) (*jvalue, error) {
+	v := &jvalue{kind: jArray, start: p.pos}
+	p.pos++ // [
+	p.skipWS()
+	if p.pos < len(p.src) && p.src[p.pos] == ']' {
+		v.end = p.pos
+		p.pos++
+		return v, nil
+	}
+	for {
+		p.skipWS()
+		el, err := p.value(depth+1, path+"["+strconv.Itoa(len(v.arr))+"]")
+		if err != nil {
+			return nil, err
+		}
+		v.arr = append(v.arr, el)
+		p.skipWS()
+		if p.pos >= len(p.src) {
+			return nil, p.errAt(p.pos, path, "Syntax error: unexpected end of policy document")
+		}
+		switch p.src[p.pos] {
+		case ',':
+			p.pos++
+		case ']':
+			v.end = p.pos
+			p.pos++
+			return v, nil
+		default:
+			return nil, p.errAt(p.pos, path, "Syntax error: expected ',' or ']'")
+		}
+	}
+}
+
+func (p *jparser) number(path string) (*jvalue, error) {
+	start := p.pos
+	s := p.src
+	i := p.pos
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && s[i] >= '1' && s[i] <= '9':
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+	default:
+		return nil, p.errAt(i, path, "Syntax error: malformed number")
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return nil, p.errAt(i, path, "Syntax error: malformed number")
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return nil, p.errAt(i, path, "Syntax error: malformed number")
+		}
+	}
+	p.pos = i
+	return &jvalue{kind: jNumber, str: s[start:i], start: start, end: i - 1}, nil
+}
+
+// str reads a JSON string starting at the opening quote.
+func (p *jparser) str(path string) (string, error) {
+	p.pos++ // opening quote
+	start := p.pos
+	// Fast path: no escapes.
+	for i := p.pos; i < len(p.src); i++ {
+		c := p.src[i]
+		if c == '"' {
+			p.pos = i + 1
+			return p.src[start:i], nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", p.errAt(i, path, "Syntax error: control character in string")
+		}
+	}
+	var b strings.Builder
+	i := start
+	for i < len(p.src) {
+		c := p.src[i]
+		switch {
+		case c == '"':
+			p.pos = i + 1
+			return b.String(), nil
+		case c < 0x20:
+			return "", p.errAt(i, path, "Syntax error: control character in string")
+		case c != '\\':
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		i++ // backslash
+		if i >= len(p.src) {
+			break
+		}
+		switch e := p.src[i]; e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, n, ok := hex4(p.src[i+1:])
+			if !ok {
+				return "", p.errAt(i, path, "Syntax error: malformed \\u escape")
+			}
+			i += n
+			if r >= 0xD800 && r < 0xDC00 && strings.HasPrefix(p.src[i+1:], "\\u") {
+				if r2, n2, ok := hex4(p.src[i+3:]); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+					r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
+					i += 2 + n2
+				}
+			}
+			if !utf8.ValidRune(r) {
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+		default:
+			return "", p.errAt(i, path, "Syntax error: invalid escape character")
+		}
+		i++
+	}
+	return "", p.errAt(len(p.src), path, "Syntax error: unterminated string")
+}
+
+func hex4(s string) (rune, int, bool) {
+	if len(s) < 4 {
+		return 0, 0, false
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, 0, false
+		}
+	}
+	return r, 4, true
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		path = "$"
+	}
+	return path + "." + key
+}
+
+// position converts a byte offset into a 1-based line and column, the column
+// counted in characters as a person reading the document would count them.
+func position(src string, off int) (line, col int) {
+	if off > len(src) {
+		off = len(src)
+	}
+	line, col = 1, 1
+	for i, r := range src[:off] {
+		_ = i
+		if r == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}

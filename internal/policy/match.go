@@ -1,0 +1,307 @@
+package policy
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Wildcard matching without regexp: a pattern is pre-split at compile time
+// into elements (literal text, '*', '?', policy variable) and matched with
+// the classic single-backtrack-point algorithm, which is linear for the
+// common cases and never allocates.
+
+type elemKind uint8
+
+const (
+	eLit  elemKind = iota // literal text
+	eStar                 // '*': any run of characters, possibly empty
+	eOne                  // '?': exactly one character
+	eVar                  // policy variable, resolved against the request context
+)
+
+type elem struct {
+	kind elemKind
+	lit  string // eLit text
+	v    int    // eVar: index into pattern.vars
+}
+
+// varRef is a policy variable: ${key} or ${key, 'default'}.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
+type varRef struct {
+	key        keyRef
+	def        string
+	hasDefault bool
+}
+
+// pattern is a compiled string pattern.
+type pattern struct {
+	raw   string
+	elems []elem
+	vars  []varRef
+	// Fast paths, decided at compile time.
+	all     bool // "*": matches anything
+	literal bool // no wildcards and no variables: compare with lit
+	lit     string
+}
+
+// maxVars bounds the variables resolved on the stack per pattern; patterns
+// with more fall back to a heap slice (never seen in real policies).
+const maxVars = 8
+
+// compilePattern splits s into elements. wild says whether '*' and '?' are
+// wildcards (StringLike, Arn*, Resource, Action) or literal text
+// (StringEquals). vars says whether ${...} is a policy variable (Version
+// 2012-10-17 only) or literal text.
+func compilePattern(s string, wild, vars bool) pattern {
+	p := pattern{raw: s}
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			p.elems = append(p.elems, elem{kind: eLit, lit: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case wild && c == '*':
+			flush()
+			// Consecutive stars are one star.
+			if n := len(p.elems); n == 0 || p.elems[n-1].kind != eStar {
+				p.elems = append(p.elems, elem{kind: eStar})
+			}
+			i++
+		case wild && c == '?':
+			flush()
+			p.elems = append(p.elems, elem{kind: eOne})
+			i++
+		case vars && c == '$' && strings.HasPrefix(s[i:], "${"):
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				lit.WriteString(s[i:])
+				i = len(s)
+				continue
+			}
+			body := s[i+2 : i+end]
+			i += end + 1
+			switch body {
+			case "*", "?", "$":
+				// Escapes for characters that otherwise have a meaning.
+				lit.WriteString(body)
+				continue
+			}
+			ref, ok := parseVar(body)
+			if !ok {
+				lit.WriteString(s[i-end-1 : i])
+				continue
+			}
+			flush()
+			p.elems = append(p.elems, elem{kind: eVar, v: len(p.vars)})
+			p.vars = append(p.vars, ref)
+		default:
+			lit.WriteByte(c)
+			i++
+		}
+	}
+	flush()
+	switch {
+	case len(p.elems) == 1 && p.elems[0].kind == eStar:
+		p.all = true
+	case len(p.elems) == 0:
+		p.literal = true
+	case len(p.elems) == 1 && p.elems[0].kind == eLit:
+		p.literal, p.lit = true, p.elems[0].lit
+	}
+	return p
+}
+
+// parseVar parses the inside of ${...}: a key, optionally followed by
+// ", 'default'".
+func parseVar(body string) (varRef, bool) {
+	key, rest, hasComma := strings.Cut(body, ",")
+	key = strings.TrimSpace(key)
+	if key == "" || strings.ContainsAny(key, " '") {
+		return varRef{}, false
+	}
+	ref := varRef{key: newKeyRef(key)}
+	if hasComma {
+		rest = strings.TrimSpace(rest)
+		if len(rest) < 2 || rest[0] != '\'' || rest[len(rest)-1] != '\'' {
+			return varRef{}, false
+		}
+		ref.def, ref.hasDefault = rest[1:len(rest)-1], true
+	}
+	return ref, true
+}
+
+// resolve fills out with the value of each variable. It reports false when
+// a variable has no single value and no default: such a pattern matches
+// nothing.
+func (p *pattern) resolve(ctx *Context, out []string) bool {
+	for i := range p.vars {
+		v := &p.vars[i]
+		if e := ctx.lookup(v.key); e != nil {
+			if vals := e.values(); len(vals) == 1 {
+				out[i] = vals[0]
+				continue
+			}
+		}
+		if !v.hasDefault {
+			return false
+		}
+		out[i] = v.def
+	}
+	return true
+}
+
+// match reports whether s matches the pattern; fold makes literal
+// comparison ASCII case-insensitive. ok is false when a variable could not
+// be resolved (the caller decides what that means).
+func (p *pattern) match(s string, fold bool, ctx *Context) (matched, ok bool) {
+	switch {
+	case p.all:
+		return true, true
+	case p.literal:
+		if fold {
+			return strings.EqualFold(s, p.lit), true
+		}
+		return s == p.lit, true
+	}
+	var buf [maxVars]string
+	vals := buf[:0]
+	if len(p.vars) > 0 {
+		if len(p.vars) <= maxVars {
+			vals = buf[:len(p.vars)]
+		} else {
+			vals = make([]string, len(p.vars))
+		}
+		if !p.resolve(ctx, vals) {
+			return false, false
+		}
+	}
+	return globMatch(p.elems, vals, s, fold), true
+}
+
+func hasPrefix(s, prefix string, fold bool) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	if fold {
+		return strings.EqualFold(s[:len(prefix)], prefix)
+	}
+	return s[:len(prefix)] == prefix
+}
+
+// globMatch is the iterative wildcard matcher: on a mismatch it retries
+// from the last '*', consuming one more character. Because everything
+// between two stars has a fixed length once variables are resolved, the
+// leftmost match of each such run is always a safe choice, so one
+// backtrack point suffices.
+func globMatch(elems []elem, vals []string, s string, fold bool) bool {
+	pi, si := 0, 0
+	starPi, starSi := -1, 0
+	for pi < len(elems) || si < len(s) {
+		if pi < len(elems) {
+			e := &elems[pi]
+			switch e.kind {
+			case eStar:
+				starPi, starSi = pi, si
+				pi++
+				continue
+			case eOne:
+				if si < len(s) {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					pi++
+					continue
+				}
+			case eLit:
+				if hasPrefix(s[si:], e.lit, fold) {
+					si += len(e.lit)
+					pi++
+					continue
+				}
+			case eVar:
+				if t := vals[e.v]; hasPrefix(s[si:], t, fold) {
+					si += len(t)
+					pi++
+					continue
+				}
+			}
+		}
+		if starPi >= 0 && starSi < len(s) {
+			_, n := utf8.DecodeRuneInString(s[starSi:])
+			starSi += n
+			pi, si = starPi+1, starSi
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// arnPattern matches ARNs component by component: "*" and "?" never cross
+// the ':' between the first five components, while the last component (the
+// resource part, which may itself hold colons) takes the rest. A pattern
+// with fewer components lets its last one take the rest too, so
+// "arn:aws:s3:::*" and "*" behave as people expect.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
+type arnPattern struct {
+	raw   string
+	all   bool
+	parts []pattern
+}
+
+func compileARNPattern(s string, vars bool) arnPattern {
+	ap := arnPattern{raw: s}
+	if s == "*" {
+		ap.all = true
+		return ap
+	}
+	// Split on ':' outside ${...}, at most 6 parts.
+	start, depth := 0, 0
+	var texts []string
+	for i := 0; i < len(s) && len(texts) < 5; i++ {
+		switch {
+		case vars && s[i] == '$' && i+1 < len(s) && s[i+1] == '{':
+			depth++
+		case depth > 0 && s[i] == '}':
+			depth--
+		case depth == 0 && s[i] == ':':
+			texts = append(texts, s[start:i])
+			start = i + 1
+		}
+	}
+	texts = append(texts, s[start:])
+	ap.parts = make([]pattern, len(texts))
+	for i, t := range texts {
+		ap.parts[i] = compilePattern(t, true, vars)
+	}
+	return ap
+}
+
+// match reports whether arn matches; ok is false when a variable could not
+// be resolved.
+func (ap *arnPattern) match(arn string, ctx *Context) (matched, ok bool) {
+	if ap.all {
+		return true, true
+	}
+	rest := arn
+	for i := range ap.parts {
+		var comp string
+		if i == len(ap.parts)-1 {
+			comp = rest
+		} else {
+			j := strings.IndexByte(rest, ':')
+			if j < 0 {
+				return false, true
+			}
+			comp, rest = rest[:j], rest[j+1:]
+		}
+		if m, k := ap.parts[i].match(comp, false, ctx); !m {
+			return false, k
+		}
+	}
+	return true, true
+}
