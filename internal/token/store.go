@@ -116,20 +116,11 @@ func LoadRing(ctx context.Context, store KeyStore, master []byte, now func() tim
 	r := &Ring{st: &backing{store: store, master: aead, now: now, rand: rand}}
 	set, err := r.st.load(ctx)
 	if errors.Is(err, ErrNoActiveKey) {
-		k, err := NewKey(now(), rand)
-		if err != nil {
+		if err := r.st.saveFirstKey(ctx); err != nil {
 			return nil, err
 		}
-		k.Active = true
-		w, err := wrapKey(aead, k, rand)
-		if err != nil {
-			return nil, err
-		}
-		if err := store.SaveSealingKey(ctx, w); err != nil {
-			return nil, fmt.Errorf("token: save first sealing key: %w", err)
-		}
-		// Read back rather than use k directly: if another node created a
-		// first key at the same moment, both settle on the same active key.
+		// Read back rather than use the new key directly: if another node
+		// created a first key at the same moment, both settle on one.
 		set, err = r.st.load(ctx)
 	}
 	if err != nil {
@@ -137,6 +128,22 @@ func LoadRing(ctx context.Context, store KeyStore, master []byte, now func() tim
 	}
 	r.set.Store(set)
 	return r, nil
+}
+
+func (b *backing) saveFirstKey(ctx context.Context) error {
+	k, err := NewKey(b.now(), b.rand)
+	if err != nil {
+		return err
+	}
+	k.Active = true
+	w, err := wrapKey(b.master, k, b.rand)
+	if err != nil {
+		return err
+	}
+	if err := b.store.SaveSealingKey(ctx, w); err != nil {
+		return fmt.Errorf("token: save first sealing key: %w", err)
+	}
+	return nil
 }
 
 // load reads and unwraps every stored key and picks the active one. Two
