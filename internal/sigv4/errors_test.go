@@ -1,6 +1,8 @@
 package sigv4
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -284,5 +286,19 @@ func TestKeyCacheHitDoesNotAllocate(t *testing.T) {
 	c.Get("AKID", "secret", scope)
 	if n := testing.AllocsPerRun(100, func() { c.Get("AKID", "secret", scope) }); n != 0 {
 		t.Errorf("a hit allocates %v times, want 0", n)
+	}
+}
+
+func TestHMACMatchesCryptoHMAC(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{0, 1, 32, 63, 64, 65, 200} {
+		key := []byte(strings.Repeat("k", n))
+		msg := []byte(strings.Repeat("m", n*3))
+		h := hmac.New(sha256.New, key)
+		h.Write(msg)
+		got := hmacSHA256(key, msg)
+		if !hmac.Equal(got[:], h.Sum(nil)) {
+			t.Errorf("key length %d: hmacSHA256 differs from crypto/hmac", n)
+		}
 	}
 }

@@ -124,7 +124,9 @@ func TestSDKSignedRequests(t *testing.T) {
 			mutate:   func(r *http.Request) { r.URL.RawQuery += "&MaxItems=1" },
 			wantCode: CodeSignatureDoesNotMatch},
 		{name: "a changed presigned query fails", service: "sts", method: "GET", path: "/", query: form, presign: true,
-			mutate:   func(r *http.Request) { r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "GetCallerIdentity", "GetSessionToken", 1) },
+			mutate: func(r *http.Request) {
+				r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "GetCallerIdentity", "GetSessionToken", 1)
+			},
 			wantCode: CodeSignatureDoesNotMatch},
 		{name: "a changed path fails", service: "sts", method: "POST", path: "/", body: form,
 			mutate:   func(r *http.Request) { r.URL.Path, r.URL.RawPath = "/x", "" },

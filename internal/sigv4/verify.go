@@ -1,8 +1,7 @@
 package sigv4
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
+		"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
 )
@@ -65,29 +64,26 @@ func Sign(signingKey []byte, stringToSign string) string {
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html#derive-signing-key
 func DeriveKey(secret, date, region, service string) []byte {
-	k := hmac.New(sha256.New, []byte("AWS4"+secret))
-	k.Write([]byte(date))
-	kDate := k.Sum(nil)
-	kRegion := hmacSHA256(kDate, []byte(region))
+	kDate := hmacSHA256([]byte("AWS4"+secret), []byte(date))
+	kRegion := hmacSHA256(kDate[:], []byte(region))
 	kService := hmacSHA256(kRegion[:], []byte(service))
 	kSigning := hmacSHA256(kService[:], []byte(Terminator))
 	return kSigning[:]
 }
 
-// hmacSHA256 is HMAC-SHA256 (RFC 2104) for keys of at most one block, which
-// every derived key is, without the allocations of crypto/hmac. Longer keys
-// go through crypto/hmac.
+// hmacSHA256 is HMAC-SHA256 (RFC 2104) written out so that neither the key
+// nor the message escapes to the heap: Verify signs a stack buffer, and
+// crypto/hmac's hash.Hash interface would force it onto the heap.
+// TestHMACMatchesCryptoHMAC checks it against crypto/hmac.
 func hmacSHA256(key, msg []byte) [32]byte {
 	const block = 64
-	if len(key) > block {
-		h := hmac.New(sha256.New, key)
-		h.Write(msg)
-		var out [32]byte
-		h.Sum(out[:0])
-		return out
-	}
 	var pad [block]byte
-	copy(pad[:], key)
+	if len(key) > block {
+		k := sha256.Sum256(key) // RFC 2104: long keys are hashed first
+		copy(pad[:], k[:])
+	} else {
+		copy(pad[:], key)
+	}
 	for i := range pad {
 		pad[i] ^= 0x36
 	}
