@@ -29,7 +29,6 @@
 package sigv4
 
 import (
-	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -131,6 +130,9 @@ type Parsed struct {
 	scope        string   // Scope.String(), shared with the Credential text
 	signedLine   string   // SignedHeaders joined with ';'
 	amzDate      string   // Date in TimeFormat
+	// shArr backs SignedHeaders for up to 8 names, so that Parse makes a
+	// single allocation for the usual request.
+	shArr [8]string
 }
 
 // Parse extracts the SigV4 fields from the Authorization header or from the
@@ -229,14 +231,14 @@ func parseHeader(r *http.Request, h string) (*Parsed, error) {
 			sig, haveSig = val, true
 		}
 	}
-	date, haveDate, dateErr := requestDateHeader(r)
+	date, amzDate, haveDate, dateErr := requestDateHeader(r)
 	if !haveCred || !haveSig || !haveSigned || !haveDate {
 		return nil, missingParams(h, haveCred, haveSig, haveSigned, haveDate)
 	}
 	if dateErr != nil {
 		return nil, dateErr
 	}
-	p := &Parsed{Date: date}
+	p := &Parsed{Date: date, amzDate: amzDate}
 	if err := p.setCredential(cred); err != nil {
 		return nil, err
 	}
@@ -276,25 +278,26 @@ func missingParams(h string, cred, sig, signed, date bool) *Error {
 // requestDateHeader reads X-Amz-Date, falling back to Date as AWS does
 // (https://docs.aws.amazon.com/general/latest/gr/sigv4-date-handling.html).
 // Date may be ISO 8601 basic or an HTTP date.
-func requestDateHeader(r *http.Request) (t time.Time, present bool, err error) {
+func requestDateHeader(r *http.Request) (t time.Time, amzDate string, present bool, err error) {
 	if v := r.Header["X-Amz-Date"]; len(v) > 0 {
 		t, ok := parseAmzDate(v[0])
 		if !ok {
-			return t, true, badDate(v[0])
+			return t, "", true, badDate(v[0])
 		}
-		return t, true, nil
+		return t, v[0], true, nil
 	}
 	if v := r.Header["Date"]; len(v) > 0 {
 		if t, ok := parseAmzDate(v[0]); ok {
-			return t, true, nil
+			return t, v[0], true, nil
 		}
 		t, err := http.ParseTime(v[0])
 		if err != nil {
-			return t, true, badDate(v[0])
+			return t, "", true, badDate(v[0])
 		}
-		return t.UTC(), true, nil
+		t = t.UTC()
+		return t, t.Format(TimeFormat), true, nil
 	}
-	return time.Time{}, false, nil
+	return time.Time{}, "", false, nil
 }
 
 func badDate(v string) *Error {
@@ -334,7 +337,7 @@ func parseAmzDate(s string) (time.Time, bool) {
 }
 
 // setCredential parses "AKID/YYYYMMDD/region/service/aws4_request" and
-// checks the scope against p.Date, which must already be set.
+// checks the scope against p.amzDate, which must already be set.
 // Messages follow https://docs.aws.amazon.com/IAM/latest/UserGuide/signature-v4-troubleshooting.html
 func (p *Parsed) setCredential(cred string) error {
 	akid, scope, ok := strings.Cut(cred, "/")
@@ -347,7 +350,6 @@ func (p *Parsed) setCredential(cred string) error {
 	region, rest, _ := strings.Cut(rest, "/")
 	service, term, _ := strings.Cut(rest, "/")
 	p.Scope = Scope{Date: date, Region: region, Service: service, Terminator: term}
-	p.amzDate = p.Date.Format(TimeFormat)
 	if date != p.amzDate[:8] {
 		return errorf(CodeIncompleteSignature, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '", date, "' != '", p.amzDate[:8], "', from '", p.amzDate, "'.")
 	}
@@ -387,8 +389,7 @@ func (p *Parsed) setSignedHeaders(s string) error {
 		return errorf(CodeIncompleteSignature, "Authorization header requires 'SignedHeaders' parameter.")
 	}
 	lower := strings.ToLower(s) // no allocation when already lowercase
-	n := strings.Count(lower, ";") + 1
-	hs := make([]string, 0, n)
+	hs := p.shArr[:0]
 	host := false
 	for rest := lower; ; {
 		h, next, more := strings.Cut(rest, ";")
@@ -414,10 +415,18 @@ func (p *Parsed) setSignedHeaders(s string) error {
 
 func (p *Parsed) setSignature(sig string) {
 	p.Signature = sig
-	if len(sig) == 64 {
-		_, err := hex.Decode(p.sig[:], []byte(sig))
-		p.sigOK = err == nil
+	p.sig, p.sigOK = [32]byte{}, false
+	if len(sig) != 64 {
+		return
 	}
+	for i := range p.sig {
+		hi, lo := sig[2*i], sig[2*i+1]
+		if !ishex(hi) || !ishex(lo) {
+			return
+		}
+		p.sig[i] = unhex(hi)<<4 | unhex(lo)
+	}
+	p.sigOK = true
 }
 
 // parseQuery parses a presigned URL:
@@ -473,7 +482,7 @@ func parseQuery(r *http.Request, q string) (*Parsed, error) {
 	if !ok {
 		return nil, badDate(date)
 	}
-	p := &Parsed{Date: t, Presigned: true}
+	p := &Parsed{Date: t, amzDate: date, Presigned: true}
 	if haveExpires {
 		n, err := strconv.ParseInt(expires, 10, 64)
 		switch {
