@@ -1,7 +1,7 @@
 package sigv4
 
 import (
-		"crypto/sha256"
+	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
 )
