@@ -25,11 +25,15 @@ func (c *Compiled) ContextKeys() []string {
 }
 
 type cstmt struct {
-	index        int
-	deny         bool
-	notAction    bool
-	actions      []pattern // matched case-insensitively
-	anyResource  bool      // no Resource/NotResource element (trust policies)
+	index     int
+	deny      bool
+	notAction bool
+	actions   []pattern // matched case-insensitively
+	// vendors holds, per action, its service prefix when the prefix has
+	// no wildcard: a cheap filter before the pattern match, since most
+	// statements of a role are about other services.
+	vendors      []string
+	anyResource  bool // no Resource/NotResource element (trust policies)
 	notResource  bool
 	resources    []arnPattern
 	hasPrincipal bool
@@ -81,6 +85,11 @@ func Compile(p *Policy) (*Compiled, error) {
 			}
 			// Actions never hold policy variables.
 			cs.actions = append(cs.actions, compilePattern(a, true, false))
+			v, _, _ := strings.Cut(a, ":")
+			if a == "*" || strings.ContainsAny(v, "*?") {
+				v = ""
+			}
+			cs.vendors = append(cs.vendors, v)
 		}
 		resources := st.Resource
 		switch {

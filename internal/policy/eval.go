@@ -1,5 +1,7 @@
 package policy
 
+import "strings"
+
 // Request is one authorization question.
 type Request struct {
 	Action    string    // "s3:GetObject"; matched case-insensitively
@@ -143,6 +145,7 @@ type evaluator struct {
 	allow   [4]bool
 	deny    [4]bool
 	resStr  strength
+	vendor  string // the request action's service prefix
 	missing []string
 }
 
@@ -181,6 +184,7 @@ func (ev *evaluator) hit(i int) *hit {
 // The root user's default allow is not modelled here: callers decide it.
 func Evaluate(set *Set, req *Request) Decision {
 	ev := evaluator{req: req, ctx: req.Context}
+	ev.vendor, _, _ = strings.Cut(req.Action, ":")
 	for i := range set.Identity {
 		ev.policy(&set.Identity[i], catIdentity)
 	}
@@ -312,7 +316,7 @@ func (ev *evaluator) policy(n *Named, cat category) {
 // resource policies, how directly it names the principal.
 func (ev *evaluator) applies(st *cstmt, cat category) (strength, bool) {
 	req := ev.req
-	if !st.matchAction(req.Action) {
+	if !st.matchAction(req.Action, ev.vendor) {
 		return sNone, false
 	}
 	if !st.matchResource(req.Resource, ev.ctx) {
@@ -359,9 +363,12 @@ func (ev *evaluator) conditions(st *cstmt) bool {
 	return ok
 }
 
-func (st *cstmt) matchAction(action string) bool {
+func (st *cstmt) matchAction(action, vendor string) bool {
 	m := false
 	for i := range st.actions {
+		if v := st.vendors[i]; v != "" && (len(v) != len(vendor) || !hasPrefix(vendor, v, true)) {
+			continue
+		}
 		if ok, _ := st.actions[i].match(action, true, nil); ok {
 			m = true
 			break

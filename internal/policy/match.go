@@ -41,6 +41,7 @@ type pattern struct {
 	// Fast paths, decided at compile time.
 	all     bool // "*": matches anything
 	literal bool // no wildcards and no variables: compare with lit
+	prefix  bool // lit followed by a single '*' ("s3:Get*")
 	lit     string
 }
 
@@ -111,6 +112,8 @@ func compilePattern(s string, wild, vars bool) pattern {
 		p.literal = true
 	case len(p.elems) == 1 && p.elems[0].kind == eLit:
 		p.literal, p.lit = true, p.elems[0].lit
+	case len(p.elems) == 2 && p.elems[0].kind == eLit && p.elems[1].kind == eStar:
+		p.prefix, p.lit = true, p.elems[0].lit
 	}
 	return p
 }
@@ -163,9 +166,11 @@ func (p *pattern) match(s string, fold bool, ctx *Context) (matched, ok bool) {
 		return true, true
 	case p.literal:
 		if fold {
-			return strings.EqualFold(s, p.lit), true
+			return len(s) == len(p.lit) && hasPrefix(s, p.lit, true), true
 		}
 		return s == p.lit, true
+	case p.prefix:
+		return hasPrefix(s, p.lit, fold), true
 	}
 	var buf [maxVars]string
 	vals := buf[:0]
@@ -186,10 +191,29 @@ func hasPrefix(s, prefix string, fold bool) bool {
 	if len(s) < len(prefix) {
 		return false
 	}
-	if fold {
-		return strings.EqualFold(s[:len(prefix)], prefix)
+	if !fold {
+		return s[:len(prefix)] == prefix
 	}
-	return s[:len(prefix)] == prefix
+	// ASCII case folding inline; anything else goes to strings.EqualFold.
+	for i := 0; i < len(prefix); i++ {
+		a, b := s[i], prefix[i]
+		if a == b {
+			continue
+		}
+		if a|b >= utf8.RuneSelf {
+			return strings.EqualFold(s[:len(prefix)], prefix)
+		}
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
 }
 
 // globMatch is the iterative wildcard matcher: on a mismatch it retries
