@@ -57,6 +57,8 @@ type Service struct {
 	// the generation they were built at.
 	gen   atomic.Uint64
 	cache authCache
+
+	keyUse keyUseLog // access key last use, persisted in batches (accesskeys.go)
 }
 
 // New returns a Service.

@@ -127,5 +127,8 @@ type MFADevice struct {
 	// LastCounter is the TOTP time step of the last accepted code: a code
 	// is accepted once, and never one older than the last.
 	LastCounter int64 `json:"last_counter,omitempty"`
-	Tags        []Tag `json:"tags,omitempty"`
+	// Drift is the device clock's offset in time steps, learnt by
+	// ResyncMFADevice.
+	Drift int64 `json:"drift,omitempty"`
+	Tags  []Tag `json:"tags,omitempty"`
 }
