@@ -121,39 +121,6 @@ func (s *Service) ListRoleTags(ctx context.Context, name string, p Page) (*Paged
 	return pageTags(tags, p)
 }
 
-// EntityARN returns the ARN of an existing user, group or role (kind is
-// KindUser, KindGroup or KindRole), so that the HTTP layer can authorize
-// against the real path.
-func (s *Service) EntityARN(ctx context.Context, kind, name string) (string, error) {
-	var out string
-	err := s.view(ctx, func(tx kv.Tx) error {
-		switch kind {
-		case KindUser:
-			u, err := getJSON[User](tx, tUsers, lower(name))
-			if err != nil {
-				return notFound(err, "user", name)
-			}
-			out = u.ARN
-		case KindGroup:
-			g, err := getJSON[Group](tx, tGroups, lower(name))
-			if err != nil {
-				return notFound(err, "group", name)
-			}
-			out = g.ARN
-		case KindRole:
-			r, err := getJSON[Role](tx, tRoles, lower(name))
-			if err != nil {
-				return notFound(err, "role", name)
-			}
-			out = r.ARN
-		default:
-			return apierr.New(apierr.InvalidInput, "Unknown entity kind %s.", kind)
-		}
-		return nil
-	})
-	return out, err
-}
-
 // checkTagKeys validates the TagKeys of an Untag action.
 func checkTagKeys(keys []string) error {
 	if len(keys) > maxUntagKeys {
