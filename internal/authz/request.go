@@ -1,5 +1,7 @@
 package authz
 
+import "github.com/iamd/iamd/internal/policy"
+
 // Request is one authorization question: may Caller perform Action on
 // Resource, in this environment, with these request-specific condition keys?
 type Request struct {
@@ -9,8 +11,8 @@ type Request struct {
 	Env      Env
 	Keys     []Key // request-specific condition keys (sts:ExternalId, s3:prefix, aws:RequestTag/…)
 	// ResourcePolicy is the resource's own policy (a bucket policy, or the
-	// role's trust policy for sts:AssumeRole), "" if none.
-	ResourcePolicy string
+	// role's trust policy for sts:AssumeRole), nil if none.
+	ResourcePolicy *policy.Named
 	// Trust marks ResourcePolicy as a role trust policy: it must allow on
 	// its own, as AWS requires.
 	Trust bool
@@ -32,11 +34,13 @@ func WithKey(name string, values ...string) Option {
 
 // WithResourcePolicy evaluates a resource-based policy alongside the
 // caller's identity policies.
-func WithResourcePolicy(doc string) Option {
-	return func(r *Request) { r.ResourcePolicy = doc }
+func WithResourcePolicy(p *policy.Named) Option {
+	return func(r *Request) { r.ResourcePolicy = p }
 }
 
 // WithTrustPolicy evaluates a role trust policy (sts:AssumeRole and friends).
-func WithTrustPolicy(doc string) Option {
-	return func(r *Request) { r.ResourcePolicy, r.Trust = doc, true }
+func WithTrustPolicy(p *policy.Compiled) Option {
+	return func(r *Request) {
+		r.ResourcePolicy, r.Trust = &policy.Named{ID: "TrustPolicy", Type: "resource", Policy: p}, true
+	}
 }

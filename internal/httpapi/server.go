@@ -45,8 +45,9 @@ const queryBodyTimeout = 30 * time.Second
 // Authenticator turns a signed request into a Caller.
 type Authenticator interface {
 	// Authenticate returns the caller and the region named in the
-	// request's credential scope.
-	Authenticate(r *http.Request, payloadHash string, now time.Time) (*authz.Caller, string, error)
+	// request's credential scope. service, when not empty, is the signing
+	// name the credential must be scoped to.
+	Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*authz.Caller, string, error)
 }
 
 // Authorizer decides whether a caller may perform an action on a resource.
@@ -192,7 +193,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	caller, region, err := s.cfg.Authenticator.Authenticate(r, hash, now)
+	signingName := ""
+	if svc != nil {
+		signingName = svc.Name
+	}
+	caller, region, err := s.cfg.Authenticator.Authenticate(r, hash, signingName, now)
 	if err != nil {
 		fail(err)
 		return

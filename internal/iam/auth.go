@@ -271,3 +271,28 @@ func nonWhitespaceLen(doc string) int {
 	}
 	return n
 }
+
+// ManagedPolicies compiles the default versions of the given managed
+// policies (a session's PolicyArns), memoized with the other snapshots.
+func (s *Service) ManagedPolicies(ctx context.Context, arns []string) ([]policy.Named, error) {
+	out, err := cached(ctx, s, "m/"+strings.Join(arns, "\x00"), func(tx kv.Tx) (*[]policy.Named, error) {
+		ps := make([]policy.Named, 0, len(arns))
+		for _, a := range arns {
+			n, err := s.managedNamed(tx, a)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, *n)
+		}
+		return &ps, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *out, nil
+}
+
+// CompileSessionPolicy compiles an inline session policy, memoized by text.
+func (s *Service) CompileSessionPolicy(doc string) (*policy.Compiled, error) {
+	return s.compile(doc, policy.Identity)
+}

@@ -1,0 +1,113 @@
+// Command iamd is a self-hosted, AWS-compatible IAM, STS and audit service.
+//
+//	iamd serve [--addr 127.0.0.1:8750] [--data ./iamd-data] [--account-id 000000000000] [--store URL]
+//	iamd version
+//
+// Every serve flag can also be given as an IAMD_* environment variable
+// (IAMD_ADDR, IAMD_DATA, IAMD_ACCOUNT_ID, IAMD_STORE, IAMD_LOG_LEVEL).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/iamd/iamd/internal/app"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "iamd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return errors.New("no command")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "iamd", version)
+		return nil
+	case "help", "-h", "--help":
+		usage(stdout)
+		return nil
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: iamd <command> [flags]
+
+commands:
+  serve     run the server (IAM, STS) on one port
+  version   print the version
+`)
+}
+
+// envDefault returns the IAMD_* variable for a flag, or def.
+func envDefault(getenv func(string) string, name, def string) string {
+	if v := getenv("IAMD_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", envDefault(getenv, "addr", "127.0.0.1:8750"), "listen address (IAMD_ADDR)")
+	data := fs.String("data", envDefault(getenv, "data", "./iamd-data"), "data directory (IAMD_DATA)")
+	account := fs.String("account-id", envDefault(getenv, "account-id", "000000000000"), "account id (IAMD_ACCOUNT_ID)")
+	store := fs.String("store", envDefault(getenv, "store", "sqlite"), "sqlite, or a postgres:// URL (IAMD_STORE)")
+	level := fs.String("log-level", envDefault(getenv, "log-level", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+
+	a, err := app.New(ctx, app.Config{
+		Addr: *addr, DataDir: *data, Store: *store, AccountID: *account,
+		AdminAccessKeyID:     getenv("IAMD_ADMIN_ACCESS_KEY_ID"),
+		AdminSecretAccessKey: getenv("IAMD_ADMIN_SECRET_ACCESS_KEY"),
+		MasterKey:            getenv("IAMD_MASTER_KEY"),
+		Log:                  log,
+	})
+	if err != nil {
+		return err
+	}
+	if a.AdminCredentialsFile != "" {
+		fmt.Fprintf(stderr, "iamd: administrator credentials written to %s (profile iamd)\n", a.AdminCredentialsFile)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	log.Info("iamd serving", "addr", ln.Addr().String(), "data", *data, "account", *account)
+	err = a.Serve(ctx, ln)
+	log.Info("iamd stopped")
+	return err
+}

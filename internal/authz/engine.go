@@ -1,0 +1,357 @@
+// Package authz authenticates requests (SigV4 with long-term or temporary
+// credentials) and authorizes them (the caller's policies through the
+// policy engine, with AWS's global condition keys), producing AWS's errors:
+// InvalidClientTokenId, ExpiredToken, SignatureDoesNotMatch, AccessDenied
+// with a message that names principal, action, resource and the kind of
+// policy that denied.
+//
+// It reads IAM state only through iam.Service's cached snapshots and never
+// touches a store; verifying temporary credentials reads no storage at all.
+package authz
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iamd/iamd/internal/apierr"
+	"github.com/iamd/iamd/internal/arn"
+	"github.com/iamd/iamd/internal/iam"
+	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/sigv4"
+	"github.com/iamd/iamd/internal/token"
+)
+
+// Engine authenticates and authorizes requests.
+type Engine struct {
+	iam  *iam.Service
+	ring *token.Ring
+	keys *sigv4.KeyCache
+}
+
+// New returns an Engine.
+func New(svc *iam.Service, ring *token.Ring) *Engine {
+	return &Engine{iam: svc, ring: ring, keys: sigv4.NewKeyCache(100_000)}
+}
+
+// Messages AWS uses for credential failures.
+const (
+	msgInvalidToken = "The security token included in the request is invalid."
+	msgExpiredToken = "The security token included in the request is expired"
+)
+
+// Authenticate verifies a SigV4-signed request and returns its caller and
+// the region of its credential scope. service, when not empty, is the
+// signing name the request must be scoped to.
+func (e *Engine) Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*Caller, string, error) {
+	p, err := sigv4.Parse(r)
+	if err != nil {
+		return nil, "", fromSigV4(err)
+	}
+	if err := p.CheckTime(now); err != nil {
+		return nil, "", fromSigV4(err)
+	}
+	opts := sigv4.Options{Service: service}
+	if service == "s3" {
+		opts = sigv4.S3Options()
+	}
+	var c *Caller
+	if arn.AccessKeyID(p.AccessKeyID).Temporary() {
+		c, err = e.authenticateSession(r, p, payloadHash, opts, now)
+	} else {
+		c, err = e.authenticateKey(r, p, payloadHash, opts)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return c, p.Scope.Region, nil
+}
+
+func (e *Engine) authenticateKey(r *http.Request, p *sigv4.Parsed, payloadHash string, opts sigv4.Options) (*Caller, error) {
+	ctx := r.Context()
+	k, err := e.iam.AccessKeyAuth(ctx, p.AccessKeyID)
+	if err != nil {
+		if apierr.Is(err, apierr.NoSuchEntity) {
+			return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+		}
+		return nil, err
+	}
+	if !k.Active || p.SecurityToken != "" {
+		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+	}
+	if err := p.Verify(r, e.keys.Get(k.ID, k.Secret, p.Scope), payloadHash, opts); err != nil {
+		return nil, fromSigV4(err)
+	}
+	u, err := e.iam.UserAuth(ctx, k.UserName)
+	if err != nil {
+		if apierr.Is(err, apierr.NoSuchEntity) {
+			return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+		}
+		return nil, err
+	}
+	return &Caller{
+		Account: e.iam.Account(), Type: IAMUser, ARN: u.User.ARN, UserID: u.User.ID,
+		UserName: u.User.Name, UserPath: u.User.Path, AccessKeyID: arn.AccessKeyID(k.ID),
+		Tags: tagsOf(u.User.Tags),
+	}, nil
+}
+
+func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHash string, opts sigv4.Options, now time.Time) (*Caller, error) {
+	if p.SecurityToken == "" {
+		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+	}
+	s, err := e.ring.Open(p.SecurityToken)
+	if err != nil || s.AccessKeyID != p.AccessKeyID || s.Account != string(e.iam.Account()) {
+		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+	}
+	if err := p.Verify(r, e.keys.Get(s.AccessKeyID, s.SecretAccessKey, p.Scope), payloadHash, opts); err != nil {
+		return nil, fromSigV4(err)
+	}
+	if !now.Before(s.Expires) {
+		return nil, apierr.New(apierr.ExpiredToken, msgExpiredToken)
+	}
+	c := &Caller{
+		Account: e.iam.Account(), AccessKeyID: arn.AccessKeyID(s.AccessKeyID), Temporary: true,
+		IssuedAt: s.IssuedAt, Expires: s.Expires, MFA: s.MFA, MFAAuthTime: s.MFAAuthTime,
+		SourceIdentity: s.SourceIdentity, Chained: s.Chained, SessionPolicy: s.Policy,
+		SessionARNs: s.PolicyARNs, TransitiveKeys: s.TransitiveTagKeys, SessionName: s.SessionName,
+	}
+	for _, t := range s.Tags {
+		c.SessionTags = append(c.SessionTags, Tag(t))
+	}
+	ctx := r.Context()
+	switch s.Kind {
+	case token.AssumedRole:
+		// The role must still be the one that issued the session: deleting
+		// a role (or deleting and re-creating it) ends its sessions.
+		ra, err := e.iam.RoleAuth(ctx, s.PrincipalName)
+		if err != nil || ra.Role.ID != s.PrincipalID {
+			if err == nil || apierr.Is(err, apierr.NoSuchEntity) {
+				return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+			}
+			return nil, err
+		}
+		c.Type = AssumedRole
+		c.RoleName, c.RoleID, c.RoleARN, c.RolePath = ra.Role.Name, ra.Role.ID, ra.Role.ARN, ra.Role.Path
+		c.ARN = arn.AssumedRole(e.iam.Account(), ra.Role.Name, s.SessionName)
+		c.UserID = ra.Role.ID + ":" + s.SessionName
+		c.Tags = mergeSessionTags(tagsOf(ra.Role.Tags), c.SessionTags)
+	case token.UserSession:
+		u, err := e.iam.UserAuth(ctx, s.PrincipalName)
+		if err != nil || u.User.ID != s.PrincipalID {
+			if err == nil || apierr.Is(err, apierr.NoSuchEntity) {
+				return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+			}
+			return nil, err
+		}
+		c.Type = IAMUser
+		c.ARN, c.UserID, c.UserName, c.UserPath = u.User.ARN, u.User.ID, u.User.Name, u.User.Path
+		c.Tags = tagsOf(u.User.Tags)
+	default:
+		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+	}
+	return c, nil
+}
+
+func tagsOf(ts []iam.Tag) []Tag {
+	out := make([]Tag, len(ts))
+	for i, t := range ts {
+		out[i] = Tag{Key: t.Key, Value: t.Value}
+	}
+	return out
+}
+
+// mergeSessionTags: a session tag overrides a role tag with the same key
+// (keys compared without regard to case).
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
+func mergeSessionTags(principal, session []Tag) []Tag {
+	if len(session) == 0 {
+		return principal
+	}
+	out := append([]Tag(nil), session...)
+	for _, t := range principal {
+		dup := false
+		for _, s := range session {
+			if strings.EqualFold(s.Key, t.Key) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// fromSigV4 maps a sigv4 error to the API error with the same code.
+func fromSigV4(err error) error {
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return apierr.New(apierr.Code(se.Code), se.Message)
+	}
+	return apierr.Internal(err)
+}
+
+// Authorize decides req and returns nil or AccessDenied.
+func (e *Engine) Authorize(ctx context.Context, req *Request) error {
+	d, err := e.Decide(ctx, req)
+	if err != nil {
+		return err
+	}
+	if d.Result == policy.Allowed {
+		return nil
+	}
+	return apierr.New(apierr.AccessDenied, "%s", DeniedMessage(req, d))
+}
+
+// Decide evaluates req and returns the decision with its reasons.
+func (e *Engine) Decide(ctx context.Context, req *Request) (policy.Decision, error) {
+	c := req.Caller
+	set := &policy.Set{}
+	switch c.Type {
+	case AssumedRole:
+		ra, err := e.iam.RoleAuth(ctx, c.RoleName)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		set.Identity, set.Boundary = ra.Identity, ra.Boundary
+	case IAMUser:
+		if c.Temporary && !sessionTokenMayCall(c, req.Action) {
+			return policy.Decision{Result: policy.ImplicitDeny, DeniedBy: policy.BySession}, nil
+		}
+		ua, err := e.iam.UserAuth(ctx, c.UserName)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		set.Identity, set.Boundary = ua.Identity, ua.Boundary
+	default:
+		return policy.Decision{Result: policy.ImplicitDeny, DeniedBy: policy.ByIdentity}, nil
+	}
+	if c.SessionPolicy != "" || len(c.SessionARNs) > 0 {
+		set.Session = make([]policy.Named, 0, 1+len(c.SessionARNs))
+		if c.SessionPolicy != "" {
+			sp, err := e.iam.CompileSessionPolicy(c.SessionPolicy)
+			if err != nil {
+				return policy.Decision{}, apierr.Internal(err)
+			}
+			set.Session = append(set.Session, policy.Named{ID: "SessionPolicy", Type: "session", Policy: sp})
+		}
+		if len(c.SessionARNs) > 0 {
+			mp, err := e.iam.ManagedPolicies(ctx, c.SessionARNs)
+			if err != nil && !apierr.Is(err, apierr.NoSuchEntity) {
+				return policy.Decision{}, err
+			}
+			set.Session = append(set.Session, mp...)
+		}
+	}
+	if req.ResourcePolicy != nil {
+		set.Resource = req.ResourcePolicy
+		set.ResourceIsTrust = req.Trust
+	}
+	pr := &policy.Request{
+		Action: req.Action, Resource: req.Resource, Context: BuildContext(req),
+		Principal: policy.Principal{Account: string(c.Account), ARN: c.ARN},
+	}
+	if c.Type == AssumedRole {
+		pr.Principal.RoleARN = c.RoleARN
+	}
+	return policy.Evaluate(set, pr), nil
+}
+
+// sessionTokenMayCall applies GetSessionToken's restrictions: without MFA
+// no IAM API; of STS only AssumeRole and GetCallerIdentity.
+// https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
+func sessionTokenMayCall(c *Caller, action string) bool {
+	svc, name, _ := strings.Cut(strings.ToLower(action), ":")
+	switch svc {
+	case "iam":
+		return c.MFA
+	case "sts":
+		return name == "assumerole" || name == "getcalleridentity"
+	}
+	return true
+}
+
+// BuildContext sets AWS's global condition keys for the request.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+func BuildContext(req *Request) *policy.Context {
+	c, env := req.Caller, req.Env
+	ctx := policy.NewContext()
+	now := env.Now.UTC()
+	ctx.SetString("aws:CurrentTime", now.Format(time.RFC3339))
+	ctx.SetString("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+	ctx.SetString("aws:SecureTransport", strconv.FormatBool(env.Secure))
+	if env.SourceIP.IsValid() {
+		ctx.SetString("aws:SourceIp", env.SourceIP.String())
+	}
+	region := env.Region
+	if region == "" || strings.HasPrefix(strings.ToLower(req.Action), "iam:") {
+		// IAM is global; its calls evaluate as us-east-1.
+		region = "us-east-1"
+	}
+	ctx.SetString("aws:RequestedRegion", region)
+	ctx.SetString("aws:PrincipalArn", c.PrincipalARN())
+	ctx.SetString("aws:PrincipalAccount", string(c.Account))
+	ctx.SetString("aws:userid", c.UserID)
+	switch c.Type {
+	case AssumedRole:
+		ctx.SetString("aws:PrincipalType", "AssumedRole")
+	case IAMUser:
+		ctx.SetString("aws:PrincipalType", "User")
+		ctx.SetString("aws:username", c.UserName)
+	case Root:
+		ctx.SetString("aws:PrincipalType", "Account")
+	}
+	if c.Temporary {
+		ctx.SetString("aws:TokenIssueTime", c.IssuedAt.UTC().Format("2006-01-02T15:04:05.000Z"))
+		ctx.SetString("aws:MultiFactorAuthPresent", strconv.FormatBool(c.MFA))
+		if c.MFA && !c.MFAAuthTime.IsZero() {
+			ctx.SetString("aws:MultiFactorAuthAge", strconv.FormatInt(int64(now.Sub(c.MFAAuthTime)/time.Second), 10))
+		}
+	}
+	if c.SourceIdentity != "" {
+		ctx.SetString("aws:SourceIdentity", c.SourceIdentity)
+	}
+	for _, t := range c.Tags {
+		ctx.SetString("aws:PrincipalTag/"+t.Key, t.Value)
+	}
+	for _, k := range req.Keys {
+		ctx.Set(k.Name, k.Values...)
+	}
+	return ctx
+}
+
+// DeniedMessage words an AccessDenied the way AWS does:
+// "User: ARN is not authorized to perform: ACTION on resource: RES because
+// no identity-based policy allows the ACTION action".
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+func DeniedMessage(req *Request, d policy.Decision) string {
+	msg := "User: " + req.Caller.ARN + " is not authorized to perform: " + req.Action + " on resource: " + req.Resource
+	if req.Trust {
+		return msg
+	}
+	kind := d.DeniedBy
+	if kind == "" {
+		kind = policy.ByIdentity
+	}
+	if d.Result == policy.ExplicitDeny {
+		article := "a"
+		if kind == policy.ByIdentity {
+			article = "an"
+		}
+		noun := kind + " policy"
+		if kind == policy.ByBoundary {
+			noun = kind
+		}
+		return msg + " with an explicit deny in " + article + " " + noun
+	}
+	noun := kind + " policy"
+	if kind == policy.ByBoundary {
+		noun = kind
+	}
+	return msg + " because no " + noun + " allows the " + req.Action + " action"
+}
