@@ -110,13 +110,18 @@ func Compile(p *Policy) (*Compiled, error) {
 			cs.principal = compilePrincipal(pr)
 		}
 		for _, cond := range st.Conditions {
-			op, ok := lookupOperator(cond.Operator)
-			if !ok {
-				return nil, &ParseError{Message: "Invalid Condition type : " + cond.Operator, Path: stmtPath(i)}
-			}
-			cc, err := compileCondition(cond, op, vars)
-			if err != nil {
-				return nil, err
+			var cc ccond
+			if cond.compiled != nil {
+				cc = *cond.compiled
+			} else {
+				op, ok := lookupOperator(cond.Operator)
+				if !ok {
+					return nil, &ParseError{Message: "Invalid Condition type : " + cond.Operator, Path: stmtPath(i)}
+				}
+				var err *ParseError
+				if cc, err = compileCondition(cond, op, vars); err != nil {
+					return nil, err
+				}
 			}
 			cs.conds = append(cs.conds, cc)
 			if !containsFold(seen[cc.key.hash], cond.Key) {

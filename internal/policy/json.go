@@ -71,30 +71,58 @@ func (v *jvalue) get(key string) *jvalue {
 }
 
 type jparser struct {
-	src string
-	pos int
+	src  string
+	pos  int
+	segs []pathSeg // the path of the value being read, built into a string only for errors
+	slab []jvalue  // values are carved from slabs: one allocation per 64
+}
+
+type pathSeg struct {
+	key string
+	idx int // -1 for an object member
+}
+
+func (p *jparser) path() string {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, sg := range p.segs {
+		if sg.idx >= 0 {
+			b.WriteString("[" + strconv.Itoa(sg.idx) + "]")
+		} else {
+			b.WriteString("." + sg.key)
+		}
+	}
+	return b.String()
+}
+
+func (p *jparser) newValue(kind jkind, start int) *jvalue {
+	if len(p.slab) == 0 {
+		p.slab = make([]jvalue, 64)
+	}
+	v := &p.slab[0]
+	p.slab = p.slab[1:]
+	v.kind, v.start = kind, start
+	return v
 }
 
 // parseJSON parses exactly one JSON value surrounded by optional whitespace.
 func parseJSON(src string) (*jvalue, error) {
 	p := &jparser{src: src}
 	p.skipWS()
-	v, err := p.value(1, "")
+	v, err := p.value(1)
 	if err != nil {
 		return nil, err
 	}
 	p.skipWS()
 	if p.pos != len(p.src) {
-		return nil, p.errAt(p.pos, "", "Syntax error: unexpected text after the end of the policy document")
+		return nil, p.errAt(p.pos, "Syntax error: unexpected text after the end of the policy document")
 	}
 	return v, nil
 }
 
-func (p *jparser) errAt(off int, path, msg string) *ParseError {
+func (p *jparser) errAt(off int, msg string) *ParseError {
 	line, col := position(p.src, off)
-	if path == "" {
-		path = "$"
-	}
+	path := p.path()
 	return &ParseError{Message: msg + " at line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col), Path: path, Line: line, Column: col}
 }
 
@@ -109,43 +137,51 @@ func (p *jparser) skipWS() {
 	}
 }
 
-func (p *jparser) value(depth int, path string) (*jvalue, error) {
+func (p *jparser) value(depth int) (*jvalue, error) {
 	if depth > maxDepth {
-		return nil, p.errAt(p.pos, path, "Syntax error: policy document is nested too deeply")
+		return nil, p.errAt(p.pos, "Syntax error: policy document is nested too deeply")
 	}
 	if p.pos >= len(p.src) {
-		return nil, p.errAt(p.pos, path, "Syntax error: unexpected end of policy document")
+		return nil, p.errAt(p.pos, "Syntax error: unexpected end of policy document")
 	}
 	start := p.pos
 	switch c := p.src[p.pos]; {
 	case c == '{':
-		return p.object(depth, path)
+		return p.object(depth)
 	case c == '[':
-		return p.array(depth, path)
+		return p.array(depth)
 	case c == '"':
-		s, err := p.str(path)
+		s, err := p.str()
 		if err != nil {
 			return nil, err
 		}
-		return &jvalue{kind: jString, str: s, start: start, end: p.pos - 1}, nil
+		v := p.newValue(jString, start)
+		v.str, v.end = s, p.pos-1
+		return v, nil
 	case c == 't' && strings.HasPrefix(p.src[p.pos:], "true"):
 		p.pos += 4
-		return &jvalue{kind: jBool, str: "true", start: start, end: p.pos - 1}, nil
+		v := p.newValue(jBool, start)
+		v.str, v.end = "true", p.pos-1
+		return v, nil
 	case c == 'f' && strings.HasPrefix(p.src[p.pos:], "false"):
 		p.pos += 5
-		return &jvalue{kind: jBool, str: "false", start: start, end: p.pos - 1}, nil
+		v := p.newValue(jBool, start)
+		v.str, v.end = "false", p.pos-1
+		return v, nil
 	case c == 'n' && strings.HasPrefix(p.src[p.pos:], "null"):
 		p.pos += 4
-		return &jvalue{kind: jNull, start: start, end: p.pos - 1}, nil
+		v := p.newValue(jNull, start)
+		v.end = p.pos - 1
+		return v, nil
 	case c == '-' || (c >= '0' && c <= '9'):
-		return p.number(path)
+		return p.number()
 	default:
-		return nil, p.errAt(p.pos, path, "Syntax error: unexpected character "+strconv.QuoteRune(rune(c)))
+		return nil, p.errAt(p.pos, "Syntax error: unexpected character "+strconv.QuoteRune(rune(c)))
 	}
 }
 
-func (p *jparser) object(depth int, path string) (*jvalue, error) {
-	v := &jvalue{kind: jObject, start: p.pos}
+func (p *jparser) object(depth int) (*jvalue, error) {
+	v := p.newValue(jObject, p.pos)
 	p.pos++ // {
 	p.skipWS()
 	if p.pos < len(p.src) && p.src[p.pos] == '}' {
@@ -157,14 +193,13 @@ func (p *jparser) object(depth int, path string) (*jvalue, error) {
 	for {
 		p.skipWS()
 		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
-			return nil, p.errAt(p.pos, path, "Syntax error: expected a quoted member name")
+			return nil, p.errAt(p.pos, "Syntax error: expected a quoted member name")
 		}
 		keyPos := p.pos
-		key, err := p.str(path)
+		key, err := p.str()
 		if err != nil {
 			return nil, err
 		}
-		kpath := joinPath(path, key)
 		dup := false
 		if seen != nil {
 			dup = seen[key]
@@ -179,23 +214,25 @@ func (p *jparser) object(depth int, path string) (*jvalue, error) {
 				seen[key] = true
 			}
 		}
+		p.segs = append(p.segs, pathSeg{key: key, idx: -1})
 		if dup {
-			return nil, p.errAt(keyPos, kpath, "Syntax error: duplicate key "+strconv.Quote(key))
+			return nil, p.errAt(keyPos, "Syntax error: duplicate key "+strconv.Quote(key))
 		}
 		p.skipWS()
 		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
-			return nil, p.errAt(p.pos, kpath, "Syntax error: expected ':' after member name")
+			return nil, p.errAt(p.pos, "Syntax error: expected ':' after member name")
 		}
 		p.pos++
 		p.skipWS()
-		val, err := p.value(depth+1, kpath)
+		val, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
+		p.segs = p.segs[:len(p.segs)-1]
 		v.obj = append(v.obj, jmember{key: key, val: val})
 		p.skipWS()
 		if p.pos >= len(p.src) {
-			return nil, p.errAt(p.pos, path, "Syntax error: unexpected end of policy document")
+			return nil, p.errAt(p.pos, "Syntax error: unexpected end of policy document")
 		}
 		switch p.src[p.pos] {
 		case ',':
@@ -205,13 +242,13 @@ func (p *jparser) object(depth int, path string) (*jvalue, error) {
 			p.pos++
 			return v, nil
 		default:
-			return nil, p.errAt(p.pos, path, "Syntax error: expected ',' or '}'")
+			return nil, p.errAt(p.pos, "Syntax error: expected ',' or '}'")
 		}
 	}
 }
 
-func (p *jparser) array(depth int, path string) (*jvalue, error) {
-	v := &jvalue{kind: jArray, start: p.pos}
+func (p *jparser) array(depth int) (*jvalue, error) {
+	v := p.newValue(jArray, p.pos)
 	p.pos++ // [
 	p.skipWS()
 	if p.pos < len(p.src) && p.src[p.pos] == ']' {
@@ -221,14 +258,16 @@ func (p *jparser) array(depth int, path string) (*jvalue, error) {
 	}
 	for {
 		p.skipWS()
-		el, err := p.value(depth+1, path+"["+strconv.Itoa(len(v.arr))+"]")
+		p.segs = append(p.segs, pathSeg{idx: len(v.arr)})
+		el, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
+		p.segs = p.segs[:len(p.segs)-1]
 		v.arr = append(v.arr, el)
 		p.skipWS()
 		if p.pos >= len(p.src) {
-			return nil, p.errAt(p.pos, path, "Syntax error: unexpected end of policy document")
+			return nil, p.errAt(p.pos, "Syntax error: unexpected end of policy document")
 		}
 		switch p.src[p.pos] {
 		case ',':
@@ -238,12 +277,12 @@ func (p *jparser) array(depth int, path string) (*jvalue, error) {
 			p.pos++
 			return v, nil
 		default:
-			return nil, p.errAt(p.pos, path, "Syntax error: expected ',' or ']'")
+			return nil, p.errAt(p.pos, "Syntax error: expected ',' or ']'")
 		}
 	}
 }
 
-func (p *jparser) number(path string) (*jvalue, error) {
+func (p *jparser) number() (*jvalue, error) {
 	start := p.pos
 	s := p.src
 	i := p.pos
@@ -258,7 +297,7 @@ func (p *jparser) number(path string) (*jvalue, error) {
 			i++
 		}
 	default:
-		return nil, p.errAt(i, path, "Syntax error: malformed number")
+		return nil, p.errAt(i, "Syntax error: malformed number")
 	}
 	if i < len(s) && s[i] == '.' {
 		i++
@@ -267,7 +306,7 @@ func (p *jparser) number(path string) (*jvalue, error) {
 			i++
 		}
 		if i == d {
-			return nil, p.errAt(i, path, "Syntax error: malformed number")
+			return nil, p.errAt(i, "Syntax error: malformed number")
 		}
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
@@ -280,15 +319,17 @@ func (p *jparser) number(path string) (*jvalue, error) {
 			i++
 		}
 		if i == d {
-			return nil, p.errAt(i, path, "Syntax error: malformed number")
+			return nil, p.errAt(i, "Syntax error: malformed number")
 		}
 	}
 	p.pos = i
-	return &jvalue{kind: jNumber, str: s[start:i], start: start, end: i - 1}, nil
+	v := p.newValue(jNumber, start)
+	v.str, v.end = s[start:i], i-1
+	return v, nil
 }
 
 // str reads a JSON string starting at the opening quote.
-func (p *jparser) str(path string) (string, error) {
+func (p *jparser) str() (string, error) {
 	p.pos++ // opening quote
 	start := p.pos
 	// Fast path: no escapes.
@@ -302,7 +343,7 @@ func (p *jparser) str(path string) (string, error) {
 			break
 		}
 		if c < 0x20 {
-			return "", p.errAt(i, path, "Syntax error: control character in string")
+			return "", p.errAt(i, "Syntax error: control character in string")
 		}
 	}
 	var b strings.Builder
@@ -314,7 +355,7 @@ func (p *jparser) str(path string) (string, error) {
 			p.pos = i + 1
 			return b.String(), nil
 		case c < 0x20:
-			return "", p.errAt(i, path, "Syntax error: control character in string")
+			return "", p.errAt(i, "Syntax error: control character in string")
 		case c != '\\':
 			b.WriteByte(c)
 			i++
@@ -340,7 +381,7 @@ func (p *jparser) str(path string) (string, error) {
 		case 'u':
 			r, n, ok := hex4(p.src[i+1:])
 			if !ok {
-				return "", p.errAt(i, path, "Syntax error: malformed \\u escape")
+				return "", p.errAt(i, "Syntax error: malformed \\u escape")
 			}
 			i += n
 			if r >= 0xD800 && r < 0xDC00 && strings.HasPrefix(p.src[i+1:], "\\u") {
@@ -354,11 +395,11 @@ func (p *jparser) str(path string) (string, error) {
 			}
 			b.WriteRune(r)
 		default:
-			return "", p.errAt(i, path, "Syntax error: invalid escape character")
+			return "", p.errAt(i, "Syntax error: invalid escape character")
 		}
 		i++
 	}
-	return "", p.errAt(len(p.src), path, "Syntax error: unterminated string")
+	return "", p.errAt(len(p.src), "Syntax error: unterminated string")
 }
 
 func hex4(s string) (rune, int, bool) {
@@ -380,13 +421,6 @@ func hex4(s string) (rune, int, bool) {
 		}
 	}
 	return r, 4, true
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		path = "$"
-	}
-	return path + "." + key
 }
 
 // position converts a byte offset into a 1-based line and column, the column

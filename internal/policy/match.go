@@ -55,6 +55,15 @@ const maxVars = 8
 // 2012-10-17 only) or literal text.
 func compilePattern(s string, wild, vars bool) pattern {
 	p := pattern{raw: s}
+	// Most values have no wildcard and no variable: no allocation at all.
+	special := "$"
+	if wild {
+		special = "*?$"
+	}
+	if !strings.ContainsAny(s, special) || (!vars && !wild) {
+		p.literal, p.lit = true, s
+		return p
+	}
 	var lit strings.Builder
 	flush := func() {
 		if lit.Len() > 0 {
@@ -229,8 +238,19 @@ func globMatch(elems []elem, vals []string, s string, fold bool) bool {
 			e := &elems[pi]
 			switch e.kind {
 			case eStar:
-				starPi, starSi = pi, si
 				pi++
+				if pi == len(elems) {
+					return true // a trailing star takes the rest
+				}
+				// Jump straight to the next occurrence of the text
+				// that follows the star instead of trying every
+				// position.
+				j := nextAt(elems, vals, pi, s, si, fold)
+				if j < 0 {
+					return false
+				}
+				si = j
+				starPi, starSi = pi-1, si
 				continue
 			case eOne:
 				if si < len(s) {
@@ -255,13 +275,65 @@ func globMatch(elems []elem, vals []string, s string, fold bool) bool {
 		}
 		if starPi >= 0 && starSi < len(s) {
 			_, n := utf8.DecodeRuneInString(s[starSi:])
-			starSi += n
+			j := nextAt(elems, vals, starPi+1, s, starSi+n, fold)
+			if j < 0 {
+				return false
+			}
+			starSi = j
 			pi, si = starPi+1, starSi
 			continue
 		}
 		return false
 	}
 	return true
+}
+
+// nextAt returns the first position ≥ from where elems[pi] (literal text
+// or a resolved variable) could start, from itself when elems[pi] is not
+// text (or matching folds case), or -1 when the text does not occur again:
+// then no later position can match either.
+func nextAt(elems []elem, vals []string, pi int, s string, from int, fold bool) int {
+	if pi >= len(elems) || from > len(s) {
+		return from
+	}
+	var t string
+	switch e := &elems[pi]; e.kind {
+	case eLit:
+		t = e.lit
+	case eVar:
+		t = vals[e.v]
+	default:
+		return from
+	}
+	if fold {
+		return indexFold(s, t, from)
+	}
+	j := strings.Index(s[from:], t)
+	if j < 0 {
+		return -1
+	}
+	return from + j
+}
+
+// indexFold is strings.Index with ASCII case folding, from position from.
+func indexFold(s, t string, from int) int {
+	if t == "" {
+		return from
+	}
+	c0 := lowerASCII(t[0])
+	for i := from; i+len(t) <= len(s); i++ {
+		if lowerASCII(s[i]) == c0 && hasPrefix(s[i:], t, true) {
+			return i
+		}
+	}
+	return -1
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // arnPattern matches ARNs component by component: "*" and "?" never cross

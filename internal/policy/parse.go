@@ -104,6 +104,9 @@ type Condition struct {
 	Key      string
 	Values   []string
 	path     string
+	// compiled is Parse's validated form of the values, reused by
+	// Compile so a parsed policy's values are parsed once.
+	compiled *ccond
 }
 
 // ParseError is the error Parse and Compile return. Message reads like AWS's
@@ -130,12 +133,35 @@ const (
 type parser struct {
 	src  string
 	kind Kind
+	// A cursor for position: offsets are asked for in increasing order, so
+	// counting from the last answer keeps Parse linear.
+	curOff, curLine, curCol int
+}
+
+func (p *parser) pos(off int) Position {
+	if off < p.curOff || p.curLine == 0 {
+		p.curOff, p.curLine, p.curCol = 0, 1, 1
+	}
+	if off > len(p.src) {
+		off = len(p.src)
+	}
+	for _, r := range p.src[p.curOff:off] {
+		if r == '\n' {
+			p.curLine++
+			p.curCol = 1
+		} else {
+			p.curCol++
+		}
+	}
+	p.curOff = off
+	return Position{Line: p.curLine, Column: p.curCol}
 }
 
 func (p *parser) fail(v *jvalue, path, msg string) *ParseError {
 	e := &ParseError{Message: msg, Path: path}
 	if v != nil {
-		e.Line, e.Column = position(p.src, v.start)
+		pos := p.pos(v.start)
+		e.Line, e.Column = pos.Line, pos.Column
 	}
 	return e
 }
@@ -218,8 +244,8 @@ func (p *parser) statement(v *jvalue, path string, vars bool) (Statement, error)
 	if v.kind != jObject {
 		return st, p.failAt(v, path, "Syntax error: statement must be a JSON object")
 	}
-	st.Start.Line, st.Start.Column = position(p.src, v.start)
-	st.End.Line, st.End.Column = position(p.src, v.end)
+	st.Start = p.pos(v.start)
+	st.End = p.pos(v.end)
 	var haveEffect bool
 	for _, m := range v.obj {
 		mpath := path + "." + m.key
@@ -481,10 +507,13 @@ func (p *parser) conditions(v *jvalue, path string, vars bool) ([]Condition, err
 			c := Condition{Operator: om.key, Key: km.key, Values: vals, path: kpath}
 			// Check the values now so that Parse alone rejects what
 			// Compile could not use.
-			if _, err := compileCondition(c, op, vars); err != nil {
-				err.Line, err.Column = position(p.src, km.val.start)
+			cc, err := compileCondition(c, op, vars)
+			if err != nil {
+				pos := p.pos(km.val.start)
+				err.Line, err.Column = pos.Line, pos.Column
 				return nil, err
 			}
+			c.compiled = &cc
 			out = append(out, c)
 		}
 	}
