@@ -18,7 +18,7 @@ type awsPolicy struct {
 	created, updated                    time.Time
 }
 
-func date(s string) time.Time {
+func awsDate(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
@@ -30,7 +30,7 @@ var awsPolicies = []awsPolicy{
 	{
 		name: "AdministratorAccess", id: "ANPAIWMBCKSKIEE64ZLYK", version: "v1",
 		description: "Provides full access to AWS services and resources.",
-		created:     date("2015-02-06T18:39:46Z"), updated: date("2015-02-06T18:39:46Z"),
+		created:     awsDate("2015-02-06T18:39:46Z"), updated: awsDate("2015-02-06T18:39:46Z"),
 		doc: `{
     "Version": "2012-10-17",
     "Statement": [
@@ -45,7 +45,7 @@ var awsPolicies = []awsPolicy{
 	{
 		name: "IAMFullAccess", id: "ANPAI7XKCFMBPM3QQRRVQ", version: "v2",
 		description: "Provides full access to IAM via the AWS Management Console.",
-		created:     date("2015-02-06T18:40:38Z"), updated: date("2019-06-21T19:40:00Z"),
+		created:     awsDate("2015-02-06T18:40:38Z"), updated: awsDate("2019-06-21T19:40:00Z"),
 		doc: `{
     "Version": "2012-10-17",
     "Statement": [
@@ -72,7 +72,7 @@ var awsPolicies = []awsPolicy{
 	{
 		name: "IAMReadOnlyAccess", id: "ANPAJKSO7NDY4T57MWDSQ", version: "v4",
 		description: "Provides read only access to IAM via the AWS Management Console.",
-		created:     date("2015-02-06T18:40:39Z"), updated: date("2018-01-25T19:11:27Z"),
+		created:     awsDate("2015-02-06T18:40:39Z"), updated: awsDate("2018-01-25T19:11:27Z"),
 		doc: `{
     "Version": "2012-10-17",
     "Statement": [
@@ -94,7 +94,7 @@ var awsPolicies = []awsPolicy{
 	{
 		name: "AmazonS3FullAccess", id: "ANPAIFIR6V6BVTRAHWINE", version: "v2",
 		description: "Provides full access to all buckets via the AWS Management Console.",
-		created:     date("2015-02-06T18:40:58Z"), updated: date("2021-09-27T20:16:37Z"),
+		created:     awsDate("2015-02-06T18:40:58Z"), updated: awsDate("2021-09-27T20:16:37Z"),
 		doc: `{
     "Version": "2012-10-17",
     "Statement": [
@@ -112,7 +112,7 @@ var awsPolicies = []awsPolicy{
 	{
 		name: "AmazonS3ReadOnlyAccess", id: "ANPAIZTJ4DXE7G6AGAE6M", version: "v3",
 		description: "Provides read only access to all buckets via the AWS Management Console.",
-		created:     date("2015-02-06T18:40:59Z"), updated: date("2023-08-10T21:31:39Z"),
+		created:     awsDate("2015-02-06T18:40:59Z"), updated: awsDate("2023-08-10T21:31:39Z"),
 		doc: `{
     "Version": "2012-10-17",
     "Statement": [

@@ -209,3 +209,24 @@ func pageItems[T any](items []*T, key func(*T) string, p Page) (*Paged[T], error
 	}
 	return out, nil
 }
+
+// EntityARN returns the ARN of an existing user, group or role, for
+// authorizing an action on it.
+func (s *Service) EntityARN(ctx context.Context, kind, name string) (string, error) {
+	if err := checkKind(kind); err != nil {
+		return "", err
+	}
+	var out string
+	err := s.view(ctx, func(tx kv.Tx) error {
+		type entity struct {
+			ARN string `json:"arn"`
+		}
+		e, err := getJSON[entity](tx, entityTable(kind), lower(name))
+		if err != nil {
+			return notFound(err, kind, name)
+		}
+		out = e.ARN
+		return nil
+	})
+	return out, err
+}
