@@ -21,6 +21,7 @@ import (
 	"github.com/iamd/iamd/internal/arn"
 	"github.com/iamd/iamd/internal/iam"
 	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -46,7 +47,7 @@ const (
 // Authenticate verifies a SigV4-signed request and returns its caller and
 // the region of its credential scope. service, when not empty, is the
 // signing name the request must be scoped to.
-func (e *Engine) Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*Caller, string, error) {
+func (e *Engine) Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*principal.Caller, string, error) {
 	p, err := sigv4.Parse(r)
 	if err != nil {
 		return nil, "", fromSigV4(err)
@@ -58,7 +59,7 @@ func (e *Engine) Authenticate(r *http.Request, payloadHash, service string, now 
 	if service == "s3" {
 		opts = sigv4.S3Options()
 	}
-	var c *Caller
+	var c *principal.Caller
 	if arn.AccessKeyID(p.AccessKeyID).Temporary() {
 		c, err = e.authenticateSession(r, p, payloadHash, opts, now)
 	} else {
@@ -70,7 +71,7 @@ func (e *Engine) Authenticate(r *http.Request, payloadHash, service string, now 
 	return c, p.Scope.Region, nil
 }
 
-func (e *Engine) authenticateKey(r *http.Request, p *sigv4.Parsed, payloadHash string, opts sigv4.Options) (*Caller, error) {
+func (e *Engine) authenticateKey(r *http.Request, p *sigv4.Parsed, payloadHash string, opts sigv4.Options) (*principal.Caller, error) {
 	ctx := r.Context()
 	k, err := e.iam.AccessKeyAuth(ctx, p.AccessKeyID)
 	if err != nil {
@@ -92,14 +93,14 @@ func (e *Engine) authenticateKey(r *http.Request, p *sigv4.Parsed, payloadHash s
 		}
 		return nil, err
 	}
-	return &Caller{
-		Account: e.iam.Account(), Type: IAMUser, ARN: u.User.ARN, UserID: u.User.ID,
+	return &principal.Caller{
+		Account: e.iam.Account(), Type: principal.IAMUser, ARN: u.User.ARN, UserID: u.User.ID,
 		UserName: u.User.Name, UserPath: u.User.Path, AccessKeyID: arn.AccessKeyID(k.ID),
 		Tags: tagsOf(u.User.Tags),
 	}, nil
 }
 
-func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHash string, opts sigv4.Options, now time.Time) (*Caller, error) {
+func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHash string, opts sigv4.Options, now time.Time) (*principal.Caller, error) {
 	if p.SecurityToken == "" {
 		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
 	}
@@ -113,14 +114,14 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 	if !now.Before(s.Expires) {
 		return nil, apierr.New(apierr.ExpiredToken, msgExpiredToken)
 	}
-	c := &Caller{
+	c := &principal.Caller{
 		Account: e.iam.Account(), AccessKeyID: arn.AccessKeyID(s.AccessKeyID), Temporary: true,
 		IssuedAt: s.IssuedAt, Expires: s.Expires, MFA: s.MFA, MFAAuthTime: s.MFAAuthTime,
 		SourceIdentity: s.SourceIdentity, Chained: s.Chained, SessionPolicy: s.Policy,
 		SessionARNs: s.PolicyARNs, TransitiveKeys: s.TransitiveTagKeys, SessionName: s.SessionName,
 	}
 	for _, t := range s.Tags {
-		c.SessionTags = append(c.SessionTags, Tag(t))
+		c.SessionTags = append(c.SessionTags, principal.Tag(t))
 	}
 	ctx := r.Context()
 	switch s.Kind {
@@ -134,7 +135,7 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 			}
 			return nil, err
 		}
-		c.Type = AssumedRole
+		c.Type = principal.AssumedRole
 		c.RoleName, c.RoleID, c.RoleARN, c.RolePath = ra.Role.Name, ra.Role.ID, ra.Role.ARN, ra.Role.Path
 		c.ARN = arn.AssumedRole(e.iam.Account(), ra.Role.Name, s.SessionName)
 		c.UserID = ra.Role.ID + ":" + s.SessionName
@@ -147,7 +148,7 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 			}
 			return nil, err
 		}
-		c.Type = IAMUser
+		c.Type = principal.IAMUser
 		c.ARN, c.UserID, c.UserName, c.UserPath = u.User.ARN, u.User.ID, u.User.Name, u.User.Path
 		c.Tags = tagsOf(u.User.Tags)
 	default:
@@ -156,10 +157,10 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 	return c, nil
 }
 
-func tagsOf(ts []iam.Tag) []Tag {
-	out := make([]Tag, len(ts))
+func tagsOf(ts []iam.Tag) []principal.Tag {
+	out := make([]principal.Tag, len(ts))
 	for i, t := range ts {
-		out[i] = Tag{Key: t.Key, Value: t.Value}
+		out[i] = principal.Tag{Key: t.Key, Value: t.Value}
 	}
 	return out
 }
@@ -167,12 +168,12 @@ func tagsOf(ts []iam.Tag) []Tag {
 // mergeSessionTags: a session tag overrides a role tag with the same key
 // (keys compared without regard to case).
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_session-tags.html
-func mergeSessionTags(principal, session []Tag) []Tag {
+func mergeSessionTags(own, session []principal.Tag) []principal.Tag {
 	if len(session) == 0 {
-		return principal
+		return own
 	}
-	out := append([]Tag(nil), session...)
-	for _, t := range principal {
+	out := append([]principal.Tag(nil), session...)
+	for _, t := range own {
 		dup := false
 		for _, s := range session {
 			if strings.EqualFold(s.Key, t.Key) {
@@ -213,13 +214,13 @@ func (e *Engine) Decide(ctx context.Context, req *Request) (policy.Decision, err
 	c := req.Caller
 	set := &policy.Set{}
 	switch c.Type {
-	case AssumedRole:
+	case principal.AssumedRole:
 		ra, err := e.iam.RoleAuth(ctx, c.RoleName)
 		if err != nil {
 			return policy.Decision{}, err
 		}
 		set.Identity, set.Boundary = ra.Identity, ra.Boundary
-	case IAMUser:
+	case principal.IAMUser:
 		if c.Temporary && !sessionTokenMayCall(c, req.Action) {
 			return policy.Decision{Result: policy.ImplicitDeny, DeniedBy: policy.BySession}, nil
 		}
@@ -256,7 +257,7 @@ func (e *Engine) Decide(ctx context.Context, req *Request) (policy.Decision, err
 		Action: req.Action, Resource: req.Resource, Context: BuildContext(req),
 		Principal: policy.Principal{Account: string(c.Account), ARN: c.ARN},
 	}
-	if c.Type == AssumedRole {
+	if c.Type == principal.AssumedRole {
 		pr.Principal.RoleARN = c.RoleARN
 	}
 	return policy.Evaluate(set, pr), nil
@@ -265,7 +266,7 @@ func (e *Engine) Decide(ctx context.Context, req *Request) (policy.Decision, err
 // sessionTokenMayCall applies GetSessionToken's restrictions: without MFA
 // no IAM API; of STS only AssumeRole and GetCallerIdentity.
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
-func sessionTokenMayCall(c *Caller, action string) bool {
+func sessionTokenMayCall(c *principal.Caller, action string) bool {
 	svc, name, _ := strings.Cut(strings.ToLower(action), ":")
 	switch svc {
 	case "iam":
@@ -298,12 +299,12 @@ func BuildContext(req *Request) *policy.Context {
 	ctx.SetString("aws:PrincipalAccount", string(c.Account))
 	ctx.SetString("aws:userid", c.UserID)
 	switch c.Type {
-	case AssumedRole:
+	case principal.AssumedRole:
 		ctx.SetString("aws:PrincipalType", "AssumedRole")
-	case IAMUser:
+	case principal.IAMUser:
 		ctx.SetString("aws:PrincipalType", "User")
 		ctx.SetString("aws:username", c.UserName)
-	case Root:
+	case principal.Root:
 		ctx.SetString("aws:PrincipalType", "Account")
 	}
 	if c.Temporary {

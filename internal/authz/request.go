@@ -1,11 +1,14 @@
 package authz
 
-import "github.com/iamd/iamd/internal/policy"
+import (
+	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/principal"
+)
 
 // Request is one authorization question: may Caller perform Action on
 // Resource, in this environment, with these request-specific condition keys?
 type Request struct {
-	Caller   *Caller
+	Caller   *principal.Caller
 	Action   string // "iam:CreateUser"
 	Resource string // ARN or "*"
 	Env      Env

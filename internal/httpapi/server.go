@@ -25,6 +25,7 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/authz"
+	"github.com/iamd/iamd/internal/principal"
 )
 
 // API versions and XML namespaces of the Query services.
@@ -47,7 +48,7 @@ type Authenticator interface {
 	// Authenticate returns the caller and the region named in the
 	// request's credential scope. service, when not empty, is the signing
 	// name the credential must be scoped to.
-	Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*authz.Caller, string, error)
+	Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*principal.Caller, string, error)
 }
 
 // Authorizer decides whether a caller may perform an action on a resource.
@@ -108,7 +109,7 @@ type Call struct {
 	Service   *Service
 	Action    string
 	Params    Params
-	Caller    *authz.Caller
+	Caller    *principal.Caller
 	Env       authz.Env
 
 	authz      Authorizer

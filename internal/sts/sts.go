@@ -18,9 +18,9 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/arn"
-	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/iam"
 	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/token"
 )
 
@@ -114,7 +114,7 @@ func (s *Service) ResolveRole(ctx context.Context, roleARN string) (*iam.RoleAut
 
 // AssumeRole issues a role session for caller. The caller must already
 // have been authorized (trust policy and identity policy).
-func (s *Service) AssumeRole(ctx context.Context, caller *authz.Caller, ra *iam.RoleAuth, in AssumeRoleInput) (*AssumeRoleOutput, error) {
+func (s *Service) AssumeRole(ctx context.Context, caller *principal.Caller, ra *iam.RoleAuth, in AssumeRoleInput) (*AssumeRoleOutput, error) {
 	now := s.now().UTC()
 	dur := in.DurationSeconds
 	chained := caller != nil && caller.Temporary
@@ -187,8 +187,8 @@ func (s *Service) AssumeRole(ctx context.Context, caller *authz.Caller, ra *iam.
 // GetSessionToken issues a session for an IAM user calling with its
 // long-term key.
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
-func (s *Service) GetSessionToken(ctx context.Context, caller *authz.Caller, durationSeconds int, mfa bool) (*Credentials, *token.Session, error) {
-	if caller.Temporary || caller.Type != authz.IAMUser {
+func (s *Service) GetSessionToken(ctx context.Context, caller *principal.Caller, durationSeconds int, mfa bool) (*Credentials, *token.Session, error) {
+	if caller.Temporary || caller.Type != principal.IAMUser {
 		return nil, nil, apierr.New(apierr.AccessDenied, "Cannot call GetSessionToken with session credentials")
 	}
 	if durationSeconds == 0 {
