@@ -304,4 +304,4 @@ type authzOption = authz.Option
 var withKey = authz.WithKey
 
 // newValidation is a ValidationError with a free-form message.
-func newValidation(msg string) error { return apierr.New(apierr.ValidationError, msg) }
+func newValidation(msg string) error { return apierr.New(apierr.ValidationError, "%s", msg) }
