@@ -200,6 +200,11 @@ func TestRoleSessionsCarryTheRolesPermissionsAndSessionPolicy(t *testing.T) {
 	wantCode(t, err, "AccessDenied")
 
 	t.Run("role chaining is capped at one hour", func(t *testing.T) {
+		must[*iam.UpdateAssumeRolePolicyOutput](t)(admin.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("reader"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::000000000000:user/admin","arn:aws:iam::000000000000:role/reader"]},"Action":"sts:AssumeRole"}]}`)}))
+		if _, err := s.STS(sessionCreds(out.Credentials)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("c0")}); err != nil {
+			t.Fatalf("chained AssumeRole allowed by the trust policy: %v", err)
+		}
 		_, err := s.STS(sessionCreds(out.Credentials)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("c" + "1"), DurationSeconds: aws.Int32(3601)})
 		wantCode(t, err, "ValidationError")
 	})
@@ -253,13 +258,13 @@ func TestExpiredSessionsAreExpiredToken(t *testing.T) {
 	t.Parallel()
 	var offset atomic.Int64
 	s := testserver.Start(t, testserver.WithNow(func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }))
+	// Issue a 15-minute session on a server clock running almost 15
+	// minutes behind (just within the signature's skew window), put the
+	// clock right and wait out the last second: the session has expired.
+	offset.Store(int64(-899 * time.Second))
 	out := must[*sts.GetSessionTokenOutput](t)(s.STS(testserver.Admin()).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)}))
-	if _, err := s.STS(sessionCreds(out.Credentials)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
-		t.Fatalf("fresh session: %v", err)
-	}
-	// The SDK signs with the real clock; move the server's past the token's
-	// expiry but within the 15-minute skew window of the signature.
-	offset.Store(int64(901 * time.Second))
+	offset.Store(0)
+	time.Sleep(time.Until(aws.ToTime(out.Credentials.Expiration)) + 100*time.Millisecond)
 	_, err := s.STS(sessionCreds(out.Credentials)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	wantCode(t, err, "ExpiredToken")
 }
