@@ -264,7 +264,7 @@ func TestExpiredSessionsAreExpiredToken(t *testing.T) {
 	offset.Store(int64(-899 * time.Second))
 	out := must[*sts.GetSessionTokenOutput](t)(s.STS(testserver.Admin()).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)}))
 	offset.Store(0)
-	time.Sleep(time.Until(aws.ToTime(out.Credentials.Expiration)) + 100*time.Millisecond)
+	time.Sleep(time.Until(aws.ToTime(out.Credentials.Expiration)) + 1100*time.Millisecond) // Expiration is shown to the second
 	_, err := s.STS(sessionCreds(out.Credentials)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	wantCode(t, err, "ExpiredToken")
 }
