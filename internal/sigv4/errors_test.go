@@ -302,3 +302,29 @@ func TestHMACMatchesCryptoHMAC(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSecurityToken(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		r    *http.Request
+		want string
+	}{
+		{"from the header", newReq("", "X-Amz-Date", "20150830T123600Z", "Authorization", goodAuth, "X-Amz-Security-Token", "a+b/c="), "a+b/c="},
+		{"from the query of a header-signed request", newReq("X-Amz-Security-Token=a%2Bb%2Fc%3D", "X-Amz-Date", "20150830T123600Z", "Authorization", goodAuth), "a+b/c="},
+		{"from a presigned URL", newReq(presign + "&X-Amz-Security-Token=a%2Bb%2Fc%3D"), "a+b/c="},
+		{"absent", newReq("", "X-Amz-Date", "20150830T123600Z", "Authorization", goodAuth), ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			p, err := Parse(c.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.SecurityToken != c.want {
+				t.Errorf("got %q, want %q", p.SecurityToken, c.want)
+			}
+		})
+	}
+}

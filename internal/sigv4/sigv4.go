@@ -248,8 +248,25 @@ func parseHeader(r *http.Request, h string) (*Parsed, error) {
 	p.setSignature(sig)
 	if v := r.Header["X-Amz-Security-Token"]; len(v) > 0 {
 		p.SecurityToken = v[0]
+	} else if tok, ok := queryParam(r.URL.RawQuery, "X-Amz-Security-Token"); ok {
+		// A token in the query of a header-signed request is part of the
+		// canonical query like any other parameter.
+		p.SecurityToken = tok
 	}
 	return p, nil
+}
+
+// queryParam returns the decoded value of the first raw query parameter
+// named name.
+func queryParam(q, name string) (string, bool) {
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if k, v, _ := strings.Cut(kv, "="); k == name {
+			return unescape(v)
+		}
+	}
+	return "", false
 }
 
 // missingParams builds AWS's aggregated complaint about an Authorization
