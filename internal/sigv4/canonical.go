@@ -290,6 +290,9 @@ func appendHeaderValue(b []byte, r *http.Request, h string) []byte {
 // aws-sdk-go-v2's StripExcessSpaces and the AWS test suite do.
 func appendTrimmed(b []byte, v string) []byte {
 	v = strings.Trim(v, " \t")
+	if !strings.Contains(v, "  ") {
+		return append(b, v...) // the usual case: nothing to collapse
+	}
 	space := false
 	for i := 0; i < len(v); i++ {
 		c := v[i]
