@@ -10,6 +10,7 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/iam"
+	"github.com/iamd/iamd/internal/kv"
 	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/secretbox"
 	"github.com/iamd/iamd/internal/store/sqlite"
@@ -22,6 +23,14 @@ var testNow = time.Date(2024, 10, 10, 9, 0, 0, 0, time.UTC)
 // newPolicyService returns a Service over a fresh SQLite store in a
 // temporary directory, with a fixed clock.
 func newPolicyService(t *testing.T) *iam.Service {
+	t.Helper()
+	s, _ := newPolicyServiceStore(t)
+	return s
+}
+
+// newPolicyServiceStore also returns the store, for tests that look at
+// the keys the service writes.
+func newPolicyServiceStore(t *testing.T) (*iam.Service, kv.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iamd.db"))
@@ -40,7 +49,7 @@ func newPolicyService(t *testing.T) *iam.Service {
 	return iam.New(iam.Config{
 		Store: st, Account: testAccount, Now: func() time.Time { return testNow },
 		Rand: rand.Reader, Secrets: box,
-	})
+	}), st
 }
 
 // wantCode fails unless err is an *apierr.Error with code (or nil when
