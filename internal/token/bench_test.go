@@ -3,6 +3,7 @@ package token
 import (
 	"crypto/rand"
 	"testing"
+	"time"
 )
 
 // A typical AssumeRole session: no session policy, a couple of tags.
@@ -32,11 +33,13 @@ func BenchmarkOpen(b *testing.B) {
 			tok := seal(b, r, bc.s)
 			b.SetBytes(int64(len(tok)))
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				if _, err := r.Open(tok); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -59,9 +62,19 @@ func BenchmarkSeal(b *testing.B) {
 	r := newTestRing(b, 1)
 	s := benchSession()
 	b.ReportAllocs()
+	cpu := processCPU()
 	for b.Loop() {
 		if _, err := r.Seal(s, rand.Reader); err != nil {
 			b.Fatal(err)
 		}
+	}
+	reportCPU(b, cpu)
+}
+
+// reportCPU adds cpu-ns/op: process CPU time (including GC) per operation,
+// which unlike ns/op does not grow when the machine is shared.
+func reportCPU(b *testing.B, start time.Duration) {
+	if b.N > 0 {
+		b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
