@@ -86,7 +86,14 @@ type xmlTag struct {
 	Value string
 }
 
-func xmlTags(ts []iam.Tag) []xmlTag {
+// xmlTagList is an optional Tags element. encoding/xml writes the parent
+// of an "A>member,omitempty" field even when the slice is empty, and AWS
+// leaves Tags out when there are none, so optional tag lists are a pointer.
+type xmlTagList struct {
+	Member []xmlTag `xml:"member"`
+}
+
+func xmlTags(ts []iam.Tag) *xmlTagList {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -94,7 +101,7 @@ func xmlTags(ts []iam.Tag) []xmlTag {
 	for i, t := range ts {
 		out[i] = xmlTag(t)
 	}
-	return out
+	return &xmlTagList{Member: out}
 }
 
 // xmlTime formats a timestamp the way IAM does: ISO 8601 UTC, seconds.

@@ -51,7 +51,7 @@ type xmlPolicy struct {
 	Description                   string `xml:",omitempty"`
 	CreateDate                    xmlTime
 	UpdateDate                    xmlTime
-	Tags                          []xmlTag `xml:"Tags>member,omitempty"`
+	Tags                          *xmlTagList `xml:"Tags,omitempty"`
 }
 
 func policyOf(p *iam.ManagedPolicy) xmlPolicy {

@@ -41,7 +41,7 @@ type xmlVirtualMFADevice struct {
 	Base32StringSeed xmlBlob  `xml:",omitempty"`
 	User             *xmlUser `xml:",omitempty"`
 	EnableDate       *xmlTime `xml:",omitempty"`
-	Tags             []xmlTag `xml:"Tags>member,omitempty"`
+	Tags             *xmlTagList `xml:"Tags,omitempty"`
 }
 
 // xmlMFADevice is IAM's MFADevice structure.

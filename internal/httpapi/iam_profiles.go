@@ -29,7 +29,7 @@ type xmlInstanceProfile struct {
 	Arn                 string
 	CreateDate          xmlTime
 	Roles               memberList[xmlRole]
-	Tags                []xmlTag `xml:"Tags>member,omitempty"`
+	Tags                *xmlTagList `xml:"Tags,omitempty"`
 }
 
 func profileOf(p *iam.ProfileWithRoles, withTags bool) xmlInstanceProfile {

@@ -35,7 +35,7 @@ type xmlRole struct {
 	Description              string    `xml:",omitempty"`
 	MaxSessionDuration       int       `xml:",omitempty"`
 	PermissionsBoundary      *xmlBoundary
-	Tags                     []xmlTag         `xml:"Tags>member,omitempty"`
+	Tags                     *xmlTagList         `xml:"Tags,omitempty"`
 	RoleLastUsed             *xmlRoleLastUsed `xml:",omitempty"`
 }
 

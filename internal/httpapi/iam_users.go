@@ -21,7 +21,7 @@ type xmlUser struct {
 	Arn                 string
 	CreateDate          xmlTime
 	PermissionsBoundary *xmlBoundary `xml:",omitempty"`
-	Tags                []xmlTag     `xml:"Tags>member,omitempty"`
+	Tags                *xmlTagList  `xml:"Tags,omitempty"`
 }
 
 func userOf(u *iam.User) xmlUser {

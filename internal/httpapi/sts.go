@@ -302,5 +302,3 @@ func (a *stsAPI) getAccessKeyInfo(c *Call) (any, error) {
 	}
 	return struct{ Account string }{string(a.iam.Account())}, nil
 }
-
-

@@ -217,7 +217,7 @@ func (s *Service) seal(sess *token.Session) (*Credentials, error) {
 	sess.SecretAccessKey = token.NewSecretAccessKey(s.rand)
 	tok, err := s.ring.Seal(sess, s.rand)
 	if errors.Is(err, token.ErrTooLarge) {
-		return nil, apierr.New(apierr.PackedPolicyTooLarge, "Packed policy consumes more than 100% of allotted space. Please use smaller policy for your request.")
+		return nil, apierr.New(apierr.PackedPolicyTooLarge, "%s", "Packed policy consumes more than 100% of allotted space. Please use smaller policy for your request.")
 	}
 	if err != nil {
 		return nil, apierr.Internal(err)
