@@ -149,6 +149,11 @@ func (s *Store) View(ctx context.Context, fn func(kv.Tx) error) error {
 // generation increment, if fn returns nil. fn runs exactly once: the
 // write lock plus BEGIN IMMEDIATE leave nothing to conflict with.
 func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) (err error) {
+	// Checked first because select picks at random among ready cases, and
+	// not every driver checks the context before running a statement.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	// A one-slot channel rather than sync.Mutex so that a caller whose
 	// context ends while waiting for the writer gives up.
 	select {
