@@ -30,6 +30,7 @@ func IAMService(svc *iam.Service) *Service {
 		a.registerInstanceProfiles,
 		a.registerMFA,
 		a.registerTags,
+		a.registerSimulator,
 	} {
 		register(m)
 	}
