@@ -361,3 +361,71 @@ func TestInstanceProfilesThroughTheSDK(t *testing.T) {
 		t.Errorf("got %v, want an empty list", lp.InstanceProfiles)
 	}
 }
+
+// TestPolicyConditionKeysThroughTheSDK checks that attach and boundary
+// actions pass iam:PolicyARN and iam:PermissionsBoundary to authorization,
+// and that an inline policy change is in force when the call returns.
+func TestPolicyConditionKeysThroughTheSDK(t *testing.T) {
+	t.Parallel()
+	srv := testserver.Start(t)
+	admin := srv.IAM(testserver.Admin())
+	ctx := context.Background()
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ops")}); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	if _, err := admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(e2eTrust)}); err != nil {
+		t.Fatalf("CreateRole: %v", err)
+	}
+	const s3ro = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+	const grant = `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"*","Condition":{"ArnEquals":{"iam:PolicyARN":"` + s3ro + `"}}},
+		{"Effect":"Allow","Action":"iam:PutRolePermissionsBoundary","Resource":"*","Condition":{"StringEquals":{"iam:PermissionsBoundary":"` + s3ro + `"}}}]}`
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ops"), PolicyName: aws.String("grant"), PolicyDocument: aws.String(grant)}); err != nil {
+		t.Fatalf("PutUserPolicy: %v", err)
+	}
+	key, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ops")})
+	if err != nil {
+		t.Fatalf("CreateAccessKey: %v", err)
+	}
+	ops := srv.IAM(testserver.Creds{KeyID: aws.ToString(key.AccessKey.AccessKeyId), Secret: aws.ToString(key.AccessKey.SecretAccessKey)})
+
+	for _, tc := range []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"attaching the allowed policy succeeds", func() error {
+			_, err := ops.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("r"), PolicyArn: aws.String(s3ro)})
+			return err
+		}, ""},
+		{"attaching another policy is denied", func() error {
+			_, err := ops.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("r"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")})
+			return err
+		}, "AccessDenied"},
+		{"setting the allowed boundary succeeds", func() error {
+			_, err := ops.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String("r"), PermissionsBoundary: aws.String(s3ro)})
+			return err
+		}, ""},
+		{"setting another boundary is denied", func() error {
+			_, err := ops.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String("r"), PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/AdministratorAccess")})
+			return err
+		}, "AccessDenied"},
+		{"an action the policy does not grant is denied", func() error {
+			_, err := ops.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("r")})
+			return err
+		}, "AccessDenied"},
+	} {
+		if got := apiCode(tc.call()); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	// Revoking the grant is in force as soon as DeleteUserPolicy returns.
+	if _, err := admin.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("ops"), PolicyName: aws.String("grant")}); err != nil {
+		t.Fatalf("DeleteUserPolicy: %v", err)
+	}
+	_, err = ops.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("r"), PolicyArn: aws.String(s3ro)})
+	if got := apiCode(err); got != "AccessDenied" {
+		t.Errorf("after DeleteUserPolicy: got %q, want AccessDenied", got)
+	}
+}
