@@ -56,6 +56,7 @@ func Benchmark(b *testing.B, open func(b *testing.B) kv.Store) {
 	b.Run("GetParallel", func(b *testing.B) {
 		s := fill(b)
 		b.ReportAllocs()
+		b.ResetTimer() // RunParallel does not reset it the way b.Loop does
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				err := s.View(b.Context(), func(tx kv.Tx) error {
