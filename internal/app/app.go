@@ -51,6 +51,7 @@ type Config struct {
 type App struct {
 	cfg     Config
 	store   kv.Store
+	ring    *token.Ring
 	IAM     *iam.Service
 	STS     *sts.Service
 	Authz   *authz.Engine
@@ -123,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	ring, err := token.LoadRing(ctx, kvKeyStore{a.store}, master, cfg.Now, cfg.Rand)
+	a.ring, err = token.LoadRing(ctx, kvKeyStore{a.store}, master, cfg.Now, cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("session token keys: %w", err)
 	}
@@ -136,8 +137,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.bootstrapAdmin(ctx); err != nil {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
 	}
-	a.STS = sts.New(sts.Config{IAM: a.IAM, Ring: ring, Now: cfg.Now, Rand: cfg.Rand})
-	a.Authz = authz.New(a.IAM, ring)
+	a.STS = sts.New(sts.Config{IAM: a.IAM, Ring: a.ring, Now: cfg.Now, Rand: cfg.Rand})
+	a.Authz = authz.New(a.IAM, a.ring)
 	a.Handler = httpapi.New(httpapi.Config{
 		Services:      []*httpapi.Service{httpapi.IAMService(a.IAM), httpapi.STSService(a.STS, a.IAM)},
 		Authenticator: a.Authz,
@@ -211,10 +212,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.cfg.Log.Handler(), slog.LevelWarn),
 	}
+	bctx, stopBackground := context.WithCancel(ctx)
+	waitBackground := a.startBackground(bctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
+		stopBackground()
+		waitBackground()
 		a.Close()
 		return err
 	case <-ctx.Done():
@@ -222,6 +227,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := srv.Shutdown(sctx)
+	stopBackground()
+	waitBackground()
 	if cerr := a.Close(); err == nil {
 		err = cerr
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/apierr"
@@ -31,6 +32,18 @@ type Engine struct {
 	iam  *iam.Service
 	ring *token.Ring
 	keys *sigv4.KeyCache
+
+	lastReload atomic.Int64 // unix nanoseconds of the last ring reload
+}
+
+// reloadRing re-reads the sealing keys at most once a second, so that a
+// flood of forged tokens with made-up key ids cannot hammer the store.
+func (e *Engine) reloadRing(ctx context.Context, now time.Time) bool {
+	last := e.lastReload.Load()
+	if now.UnixNano()-last < int64(time.Second) || !e.lastReload.CompareAndSwap(last, now.UnixNano()) {
+		return false
+	}
+	return e.ring.Reload(ctx) == nil
 }
 
 // New returns an Engine.
@@ -64,6 +77,9 @@ func (e *Engine) Authenticate(r *http.Request, payloadHash, service string, now 
 		c, err = e.authenticateSession(r, p, payloadHash, opts, now)
 	} else {
 		c, err = e.authenticateKey(r, p, payloadHash, opts)
+		if err == nil {
+			e.iam.RecordKeyUse(p.AccessKeyID, p.Scope.Service, p.Scope.Region, now)
+		}
 	}
 	if err != nil {
 		return nil, "", err
@@ -104,8 +120,12 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 	if p.SecurityToken == "" {
 		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
 	}
-	s, err := e.ring.Open(p.SecurityToken)
-	if err != nil || s.AccessKeyID != p.AccessKeyID || s.Account != string(e.iam.Account()) {
+	s, err := e.ring.OpenFor(p.SecurityToken, p.AccessKeyID)
+	if errors.Is(err, token.ErrUnknownKey) && e.reloadRing(r.Context(), now) {
+		// Another node may have rotated the sealing key.
+		s, err = e.ring.OpenFor(p.SecurityToken, p.AccessKeyID)
+	}
+	if err != nil || s.Account != string(e.iam.Account()) {
 		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
 	}
 	if err := p.Verify(r, e.keys.Get(s.AccessKeyID, s.SecretAccessKey, p.Scope), payloadHash, opts); err != nil {
