@@ -11,6 +11,8 @@ type Compiled struct {
 	policy *Policy
 	stmts  []cstmt
 	keys   []string
+	sets   []actionSet  // distinct Action/NotAction lists
+	index  *vendorIndex // nil for small policies
 }
 
 // Policy returns the parsed policy the compiled form was built from.
@@ -25,15 +27,11 @@ func (c *Compiled) ContextKeys() []string {
 }
 
 type cstmt struct {
-	index     int
-	deny      bool
-	notAction bool
-	actions   []pattern // matched case-insensitively
-	// vendors holds, per action, its service prefix when the prefix has
-	// no wildcard: a cheap filter before the pattern match, since most
-	// statements of a role are about other services.
-	vendors      []string
-	anyResource  bool // no Resource/NotResource element (trust policies)
+	index        int
+	deny         bool
+	act          *actionSet // shared by statements with the same list
+	actSet       int        // index of act in Compiled.sets
+	anyResource  bool       // no Resource/NotResource element (trust policies)
 	notResource  bool
 	resources    []arnPattern
 	hasPrincipal bool
@@ -41,6 +39,29 @@ type cstmt struct {
 	principal    cprincipal
 	conds        []ccond
 	start, end   Position
+}
+
+// actionSet is a compiled Action or NotAction list.
+type actionSet struct {
+	not     bool
+	raw     []string
+	actions []pattern // matched case-insensitively
+	// vendors holds, per action, its service prefix when the prefix has
+	// no wildcard: a cheap filter before the pattern match, since most
+	// statements of a role are about other services.
+	vendors []string
+}
+
+func (as *actionSet) same(not bool, raw []string) bool {
+	if as.not != not || len(as.raw) != len(raw) {
+		return false
+	}
+	for i := range raw {
+		if as.raw[i] != raw[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // cprincipal is a compiled Principal/NotPrincipal element.
@@ -67,30 +88,81 @@ func ParseCompile(doc string, kind Kind) (*Compiled, error) {
 func Compile(p *Policy) (*Compiled, error) {
 	c := &Compiled{policy: p, stmts: make([]cstmt, len(p.Statements))}
 	vars := p.Version == Version2012
-	seen := map[uint64][]string{}
+	var a arena
+	// Size the slabs once: one allocation each instead of one per element.
+	nAct, nRes, nCond := 0, 0, 0
+	for i := range p.Statements {
+		st := &p.Statements[i]
+		nAct += len(st.Action) + len(st.NotAction)
+		nRes += len(st.Resource) + len(st.NotResource)
+		if parsedConds(st) == nil {
+			nCond += len(st.Conditions)
+		}
+	}
+	pats := make([]pattern, nAct)
+	vendors := make([]string, nAct)
+	arns := make([]arnPattern, nRes)
+	var conds []ccond
+	if nCond > 0 {
+		conds = make([]ccond, 0, nCond)
+	}
+	c.sets = make([]actionSet, 0, len(p.Statements))
+	var setByHash map[uint64]int // for large policies; small ones scan
+	var keyHashes []uint64
 	for i := range p.Statements {
 		st := &p.Statements[i]
 		cs := &c.stmts[i]
 		cs.index, cs.deny, cs.start, cs.end = i, st.Effect == Deny, st.Start, st.End
-		actions := st.Action
+		actions, not := st.Action, false
 		if st.NotAction != nil {
-			cs.notAction, actions = true, st.NotAction
+			actions, not = st.NotAction, true
 		}
 		if len(actions) == 0 {
 			return nil, &ParseError{Message: "Policy statement must contain actions.", Path: stmtPath(i)}
 		}
-		for _, a := range actions {
-			if !validAction(a) {
-				return nil, &ParseError{Message: msgVendor, Path: stmtPath(i)}
+		set := -1
+		h := hashList(not, actions)
+		if setByHash != nil {
+			if j, ok := setByHash[h]; ok && c.sets[j].same(not, actions) {
+				set = j
 			}
-			// Actions never hold policy variables.
-			cs.actions = append(cs.actions, compilePattern(a, true, false))
-			v, _, _ := strings.Cut(a, ":")
-			if a == "*" || strings.ContainsAny(v, "*?") {
-				v = ""
+		} else {
+			for j := range c.sets {
+				if c.sets[j].same(not, actions) {
+					set = j
+					break
+				}
 			}
-			cs.vendors = append(cs.vendors, v)
 		}
+		if set < 0 {
+			as := actionSet{not: not, raw: actions, actions: pats[:len(actions):len(actions)], vendors: vendors[:len(actions):len(actions)]}
+			pats, vendors = pats[len(actions):], vendors[len(actions):]
+			for k, act := range actions {
+				if !validAction(act) {
+					return nil, &ParseError{Message: msgVendor, Path: stmtPath(i)}
+				}
+				// Actions never hold policy variables.
+				as.actions[k] = a.pattern(act, true, false)
+				v, _, _ := strings.Cut(act, ":")
+				if act == "*" || strings.ContainsAny(v, "*?") {
+					v = ""
+				}
+				as.vendors[k] = v
+			}
+			set = len(c.sets)
+			c.sets = append(c.sets, as)
+			if setByHash == nil && len(c.sets) > 8 {
+				setByHash = make(map[uint64]int, len(p.Statements))
+				for j := range c.sets {
+					setByHash[hashList(c.sets[j].not, c.sets[j].raw)] = j
+				}
+			} else if setByHash != nil {
+				if _, ok := setByHash[h]; !ok {
+					setByHash[h] = set
+				}
+			}
+		}
+		cs.actSet = set
 		resources := st.Resource
 		switch {
 		case st.NotResource != nil:
@@ -98,8 +170,10 @@ func Compile(p *Policy) (*Compiled, error) {
 		case st.Resource == nil:
 			cs.anyResource = true
 		}
-		for _, r := range resources {
-			cs.resources = append(cs.resources, compileARNPattern(r, vars))
+		cs.resources = arns[:len(resources):len(resources)]
+		arns = arns[len(resources):]
+		for k, r := range resources {
+			cs.resources[k] = a.arnPattern(r, vars)
 		}
 		pr := st.Principal
 		if st.NotPrincipal != nil {
@@ -109,28 +183,78 @@ func Compile(p *Policy) (*Compiled, error) {
 			cs.hasPrincipal = true
 			cs.principal = compilePrincipal(pr)
 		}
-		for _, cond := range st.Conditions {
-			var cc ccond
-			if cond.compiled != nil {
-				cc = *cond.compiled
-			} else {
+		if pc := parsedConds(st); pc != nil {
+			// Parse already compiled these: share them, no copy.
+			cs.conds = pc
+		} else if len(st.Conditions) > 0 {
+			base := len(conds)
+			for _, cond := range st.Conditions {
 				op, ok := lookupOperator(cond.Operator)
 				if !ok {
 					return nil, &ParseError{Message: "Invalid Condition type : " + cond.Operator, Path: stmtPath(i)}
 				}
-				var err *ParseError
-				if cc, err = compileCondition(cond, op, vars); err != nil {
-					return nil, err
+				cc, msg := a.condition(cond, op, vars)
+				if msg != "" {
+					path := stmtPath(i) + ".Condition." + cond.Operator + "." + cond.Key
+					return nil, &ParseError{Message: msg + " (at " + path + ")", Path: path}
 				}
+				conds = append(conds, cc)
 			}
-			cs.conds = append(cs.conds, cc)
-			if !containsFold(seen[cc.key.hash], cond.Key) {
-				seen[cc.key.hash] = append(seen[cc.key.hash], cond.Key)
-				c.keys = append(c.keys, cond.Key)
+			cs.conds = conds[base:len(conds):len(conds)]
+		}
+		for k := range cs.conds {
+			key := cs.conds[k].key
+			if !containsKey(c.keys, keyHashes, key) {
+				c.keys = append(c.keys, key.name)
+				keyHashes = append(keyHashes, key.hash)
 			}
 		}
 	}
+	for i := range c.stmts {
+		c.stmts[i].act = &c.sets[c.stmts[i].actSet]
+	}
+	if len(c.stmts) >= indexMin {
+		c.index = buildIndex(c)
+	}
 	return c, nil
+}
+
+// parsedConds returns the conditions Parse compiled for st, when st still
+// holds exactly those.
+func parsedConds(st *Statement) []ccond {
+	if len(st.Conditions) == 0 || len(st.conds) != len(st.Conditions) {
+		return nil
+	}
+	for i := range st.Conditions {
+		if st.Conditions[i].compiled != &st.conds[i] {
+			return nil
+		}
+	}
+	return st.conds
+}
+
+func containsKey(names []string, hashes []uint64, k keyRef) bool {
+	for i, h := range hashes {
+		if h == k.hash && strings.EqualFold(names[i], k.name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hashList is FNV-1a over an action list, to find repeated lists.
+func hashList(not bool, list []string) uint64 {
+	h := uint64(14695981039346656037)
+	if not {
+		h ^= 1
+	}
+	for _, s := range list {
+		for i := 0; i < len(s); i++ {
+			h = (h ^ uint64(s[i])) * 1099511628211
+		}
+		h = (h ^ 0xff) * 1099511628211
+	}
+	return h
 }
 
 func stmtPath(i int) string { return "$.Statement[" + itoa(i) + "]" }

@@ -87,19 +87,28 @@ var baseOperators = map[string]operator{
 
 // lookupOperator parses "[ForAllValues:|ForAnyValue:]<Op>[IfExists]".
 func lookupOperator(name string) (operator, bool) {
+	// Lower-case into a stack buffer: the map lookup with string(bytes)
+	// does not allocate. No operator name is anywhere near this long.
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return operator{}, false
+	}
+	for i := 0; i < len(name); i++ {
+		buf[i] = lowerASCII(name[i])
+	}
+	n := buf[:len(name)]
 	var set setOp
-	n := strings.ToLower(name)
 	switch {
-	case strings.HasPrefix(n, "forallvalues:"):
+	case hasPrefixBytes(n, "forallvalues:"):
 		set, n = setAll, n[len("forallvalues:"):]
-	case strings.HasPrefix(n, "foranyvalue:"):
+	case hasPrefixBytes(n, "foranyvalue:"):
 		set, n = setAny, n[len("foranyvalue:"):]
 	}
 	ifExists := false
-	if base, ok := strings.CutSuffix(n, "ifexists"); ok {
-		n, ifExists = base, true
+	if len(n) > len("ifexists") && string(n[len(n)-len("ifexists"):]) == "ifexists" {
+		n, ifExists = n[:len(n)-len("ifexists")], true
 	}
-	op, ok := baseOperators[n]
+	op, ok := baseOperators[string(n)]
 	if !ok {
 		return operator{}, false
 	}
@@ -109,6 +118,10 @@ func lookupOperator(name string) (operator, bool) {
 	}
 	op.ifExists, op.set = ifExists, set
 	return op, true
+}
+
+func hasPrefixBytes(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && string(b[:len(prefix)]) == prefix
 }
 
 // ccond is a compiled condition: one operator, one key, its values parsed
@@ -127,17 +140,34 @@ type ccond struct {
 	boolVar bool // fBool: values hold variables, resolve at evaluation
 }
 
-func compileCondition(c Condition, op operator, vars bool) (ccond, *ParseError) {
+// condition compiles one condition's values for op. On a bad value it
+// returns AWS-style message text; the caller adds where it is.
+func (a *arena) condition(c Condition, op operator, vars bool) (ccond, string) {
 	cc := ccond{op: op, key: newKeyRef(c.Key)}
-	bad := func(v string) (ccond, *ParseError) {
-		return cc, &ParseError{Message: "Invalid value " + quote(v) + " for condition operator " + c.Operator + " (at " + c.path + ")", Path: c.path}
+	bad := func(v string) (ccond, string) {
+		return cc, "Invalid value " + quote(v) + " for condition operator " + c.Operator
 	}
-	for _, v := range c.Values {
+	n := len(c.Values)
+	switch op.family {
+	case fString, fBool:
+		cc.pats = carve(&a.pats, n, 32)
+	case fARN:
+		cc.arns = carve(&a.arns, n, 16)
+	case fNumeric:
+		cc.nums = make([]float64, 0, n)
+	case fDate:
+		cc.dates = make([]instant, 0, n)
+	case fBinary:
+		cc.bins = make([]string, 0, 2*n)
+	case fIP:
+		cc.nets = make([]netip.Prefix, 0, n)
+	}
+	for i, v := range c.Values {
 		switch op.family {
 		case fString:
-			cc.pats = append(cc.pats, compilePattern(v, op.cmp == cLike, vars))
+			cc.pats[i] = a.pattern(v, op.cmp == cLike, vars)
 		case fARN:
-			cc.arns = append(cc.arns, compileARNPattern(v, vars))
+			cc.arns[i] = a.arnPattern(v, vars)
 		case fNumeric:
 			n, ok := parseNumber(v)
 			if !ok {
@@ -151,13 +181,13 @@ func compileCondition(c Condition, op operator, vars bool) (ccond, *ParseError) 
 			}
 			cc.dates = append(cc.dates, d)
 		case fBool:
-			p := compilePattern(v, false, vars)
+			p := a.pattern(v, false, vars)
 			if len(p.vars) > 0 {
 				cc.boolVar = true
 			} else if _, ok := parseBool(v); !ok {
 				return bad(v)
 			}
-			cc.pats = append(cc.pats, p)
+			cc.pats[i] = p
 		case fBinary:
 			b, ok := decodeBase64(v)
 			if !ok {
@@ -179,16 +209,16 @@ func compileCondition(c Condition, op operator, vars bool) (ccond, *ParseError) 
 		}
 	}
 	if op.family == fBool && !cc.boolVar {
-		for _, p := range cc.pats {
-			b, _ := parseBool(p.raw)
-			cc.bools = append(cc.bools, b)
+		cc.bools = make([]bool, len(cc.pats))
+		for i, p := range cc.pats {
+			cc.bools[i], _ = parseBool(p.raw)
 		}
 		cc.pats = nil
 	}
 	if op.family == fNull && len(c.Values) != 1 {
 		return bad(strings.Join(c.Values, ","))
 	}
-	return cc, nil
+	return cc, ""
 }
 
 func quote(s string) string { return "\"" + s + "\"" }

@@ -139,14 +139,18 @@ type hit struct {
 type evaluator struct {
 	req     *Request
 	ctx     *Context
-	inline  [16]hit
-	n       int
-	extra   []hit
-	allow   [4]bool
-	deny    [4]bool
-	resStr  strength
-	vendor  string // the request action's service prefix
-	missing []string
+	bounded bool // the principal has a permissions boundary
+	// actKnown and actHit cache, per policy, whether action set i
+	// (i < 64) matches the request: statements often repeat a list.
+	actKnown, actHit uint64
+	inline           [16]hit
+	n                int
+	extra            []hit
+	allow            [4]bool
+	deny             [4]bool
+	resStr           strength
+	vendor           string // the request action's service prefix
+	missing          []string
 }
 
 func (ev *evaluator) add(h hit) {
@@ -183,7 +187,7 @@ func (ev *evaluator) hit(i int) *hit {
 //
 // The root user's default allow is not modelled here: callers decide it.
 func Evaluate(set *Set, req *Request) Decision {
-	ev := evaluator{req: req, ctx: req.Context}
+	ev := evaluator{req: req, ctx: req.Context, bounded: set.Boundary != nil}
 	ev.vendor, _, _ = strings.Cut(req.Action, ":")
 	for i := range set.Identity {
 		ev.policy(&set.Identity[i], catIdentity)
@@ -218,7 +222,11 @@ func Evaluate(set *Set, req *Request) Decision {
 	var resourceOK bool
 	switch ev.resStr {
 	case sDirect:
-		resourceOK = true
+		// A trust policy naming the caller directly still needs the
+		// caller's permissions boundary to allow sts:AssumeRole; other
+		// resource policies naming the caller are not limited by it.
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html
+		resourceOK = !set.ResourceIsTrust || boundaryOK
 	case sRole:
 		resourceOK = boundaryOK && sessionOK
 	}
@@ -291,32 +299,64 @@ func (ev *evaluator) matches(deny, identityOK bool) []Match {
 }
 
 func (ev *evaluator) policy(n *Named, cat category) {
-	if n.Policy == nil {
+	c := n.Policy
+	if c == nil {
 		return
 	}
-	for i := range n.Policy.stmts {
-		st := &n.Policy.stmts[i]
-		str, ok := ev.applies(st, cat)
-		if !ok {
-			continue
+	ev.actKnown, ev.actHit = 0, 0
+	if c.index != nil {
+		// Only the statements whose actions can name this vendor: the
+		// others cannot apply, so no possible deny is skipped.
+		for _, i := range c.index.lookup(ev.vendor) {
+			ev.statement(n, &c.stmts[i], cat)
 		}
-		if st.deny {
-			ev.deny[cat] = true
-		} else {
-			ev.allow[cat] = true
-			if cat == catResource && str > ev.resStr {
-				ev.resStr = str
-			}
-		}
-		ev.add(hit{named: n, st: st, cat: cat, deny: st.deny})
+		return
 	}
+	for i := range c.stmts {
+		ev.statement(n, &c.stmts[i], cat)
+	}
+}
+
+func (ev *evaluator) statement(n *Named, st *cstmt, cat category) {
+	str, ok := ev.applies(st, cat)
+	if !ok {
+		return
+	}
+	if st.deny {
+		ev.deny[cat] = true
+	} else {
+		ev.allow[cat] = true
+		if cat == catResource && str > ev.resStr {
+			ev.resStr = str
+		}
+	}
+	ev.add(hit{named: n, st: st, cat: cat, deny: st.deny})
+}
+
+// matchAction matches the statement's Action/NotAction, remembering the
+// answer for the statement's action set.
+func (ev *evaluator) matchAction(st *cstmt) bool {
+	i := st.actSet
+	if i < 64 {
+		bit := uint64(1) << i
+		if ev.actKnown&bit != 0 {
+			return ev.actHit&bit != 0
+		}
+		m := st.act.match(ev.req.Action, ev.vendor)
+		ev.actKnown |= bit
+		if m {
+			ev.actHit |= bit
+		}
+		return m
+	}
+	return st.act.match(ev.req.Action, ev.vendor)
 }
 
 // applies reports whether the statement applies to the request and, for
 // resource policies, how directly it names the principal.
 func (ev *evaluator) applies(st *cstmt, cat category) (strength, bool) {
 	req := ev.req
-	if !st.matchAction(req.Action, ev.vendor) {
+	if !ev.matchAction(st) {
 		return sNone, false
 	}
 	if !st.matchResource(req.Resource, ev.ctx) {
@@ -325,7 +365,11 @@ func (ev *evaluator) applies(st *cstmt, cat category) (strength, bool) {
 	str := sDirect
 	if st.hasPrincipal {
 		if st.notPrincipal {
-			if st.principal.excludes(&req.Principal) {
+			// AWS documents that a Deny with NotPrincipal denies every
+			// principal that has a permissions boundary, whatever the
+			// element lists.
+			// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+			if !(ev.bounded && st.deny) && st.principal.excludes(&req.Principal) {
 				return sNone, false
 			}
 		} else {
@@ -363,18 +407,18 @@ func (ev *evaluator) conditions(st *cstmt) bool {
 	return ok
 }
 
-func (st *cstmt) matchAction(action, vendor string) bool {
+func (as *actionSet) match(action, vendor string) bool {
 	m := false
-	for i := range st.actions {
-		if v := st.vendors[i]; v != "" && (len(v) != len(vendor) || !hasPrefix(vendor, v, true)) {
+	for i := range as.actions {
+		if v := as.vendors[i]; v != "" && (len(v) != len(vendor) || !hasPrefix(vendor, v, true)) {
 			continue
 		}
-		if ok, _ := st.actions[i].match(action, true, nil); ok {
+		if ok, _ := as.actions[i].match(action, true, nil); ok {
 			m = true
 			break
 		}
 	}
-	return m != st.notAction
+	return m != as.not
 }
 
 // matchResource: an unresolvable policy variable makes its pattern match

@@ -74,7 +74,16 @@ type jparser struct {
 	src  string
 	pos  int
 	segs []pathSeg // the path of the value being read, built into a string only for errors
-	slab []jvalue  // values are carved from slabs: one allocation per 64
+	// Values, members and array elements are carved from slabs. Members
+	// and elements are gathered on a scratch stack first (nested values
+	// push above their parent's) and copied out once their count is known.
+	slab    []jvalue
+	mslab   []jmember
+	aslab   []*jvalue
+	mstack  []jmember
+	astack  []*jvalue
+	chunk   int // values per slab
+	segsBuf [maxDepth + 1]pathSeg
 }
 
 type pathSeg struct {
@@ -97,7 +106,7 @@ func (p *jparser) path() string {
 
 func (p *jparser) newValue(kind jkind, start int) *jvalue {
 	if len(p.slab) == 0 {
-		p.slab = make([]jvalue, 64)
+		p.slab = make([]jvalue, p.chunk)
 	}
 	v := &p.slab[0]
 	p.slab = p.slab[1:]
@@ -108,6 +117,9 @@ func (p *jparser) newValue(kind jkind, start int) *jvalue {
 // parseJSON parses exactly one JSON value surrounded by optional whitespace.
 func parseJSON(src string) (*jvalue, error) {
 	p := &jparser{src: src}
+	p.segs = p.segsBuf[:0]
+	// About one value per 12 bytes of a typical policy.
+	p.chunk = min(max(len(src)/12, 16), 1024)
 	p.skipWS()
 	v, err := p.value(1)
 	if err != nil {
@@ -189,7 +201,8 @@ func (p *jparser) object(depth int) (*jvalue, error) {
 		p.pos++
 		return v, nil
 	}
-	var seen map[string]bool // only for large objects; small ones scan v.obj
+	var seen map[string]bool // only for large objects; small ones scan the stack
+	base := len(p.mstack)
 	for {
 		p.skipWS()
 		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
@@ -205,10 +218,16 @@ func (p *jparser) object(depth int) (*jvalue, error) {
 			dup = seen[key]
 			seen[key] = true
 		} else {
-			dup = v.get(key) != nil
-			if len(v.obj) >= 16 {
+			members := p.mstack[base:]
+			for i := range members {
+				if members[i].key == key {
+					dup = true
+					break
+				}
+			}
+			if len(members) >= 16 {
 				seen = make(map[string]bool, 32)
-				for _, m := range v.obj {
+				for _, m := range members {
 					seen[m.key] = true
 				}
 				seen[key] = true
@@ -229,7 +248,7 @@ func (p *jparser) object(depth int) (*jvalue, error) {
 			return nil, err
 		}
 		p.segs = p.segs[:len(p.segs)-1]
-		v.obj = append(v.obj, jmember{key: key, val: val})
+		p.mstack = append(p.mstack, jmember{key: key, val: val})
 		p.skipWS()
 		if p.pos >= len(p.src) {
 			return nil, p.errAt(p.pos, "Syntax error: unexpected end of policy document")
@@ -240,6 +259,9 @@ func (p *jparser) object(depth int) (*jvalue, error) {
 		case '}':
 			v.end = p.pos
 			p.pos++
+			v.obj = carve(&p.mslab, len(p.mstack)-base, 64)
+			copy(v.obj, p.mstack[base:])
+			p.mstack = p.mstack[:base]
 			return v, nil
 		default:
 			return nil, p.errAt(p.pos, "Syntax error: expected ',' or '}'")
@@ -256,15 +278,16 @@ func (p *jparser) array(depth int) (*jvalue, error) {
 		p.pos++
 		return v, nil
 	}
+	base := len(p.astack)
 	for {
 		p.skipWS()
-		p.segs = append(p.segs, pathSeg{idx: len(v.arr)})
+		p.segs = append(p.segs, pathSeg{idx: len(p.astack) - base})
 		el, err := p.value(depth + 1)
 		if err != nil {
 			return nil, err
 		}
 		p.segs = p.segs[:len(p.segs)-1]
-		v.arr = append(v.arr, el)
+		p.astack = append(p.astack, el)
 		p.skipWS()
 		if p.pos >= len(p.src) {
 			return nil, p.errAt(p.pos, "Syntax error: unexpected end of policy document")
@@ -275,6 +298,9 @@ func (p *jparser) array(depth int) (*jvalue, error) {
 		case ']':
 			v.end = p.pos
 			p.pos++
+			v.arr = carve(&p.aslab, len(p.astack)-base, 64)
+			copy(v.arr, p.astack[base:])
+			p.astack = p.astack[:base]
 			return v, nil
 		default:
 			return nil, p.errAt(p.pos, "Syntax error: expected ',' or ']'")

@@ -54,77 +54,126 @@ const maxVars = 8
 // (StringEquals). vars says whether ${...} is a policy variable (Version
 // 2012-10-17 only) or literal text.
 func compilePattern(s string, wild, vars bool) pattern {
+	var a arena
+	return a.pattern(s, wild, vars)
+}
+
+func (a *arena) pattern(s string, wild, vars bool) pattern {
 	p := pattern{raw: s}
 	// Most values have no wildcard and no variable: no allocation at all.
 	special := "$"
 	if wild {
 		special = "*?$"
 	}
-	if !strings.ContainsAny(s, special) || (!vars && !wild) {
+	if (!vars && !wild) || !strings.ContainsAny(s, special) {
 		p.literal, p.lit = true, s
 		return p
 	}
-	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			p.elems = append(p.elems, elem{kind: eLit, lit: lit.String()})
-			lit.Reset()
+	// Elements are collected on the stack, literal text as substrings of
+	// s, and copied to the arena once their number is known.
+	var ebuf [16]elem
+	var vbuf [maxVars]varRef
+	elems, vs := ebuf[:0], vbuf[:0]
+	lit := -1 // start of the pending literal run, -1 when none
+	flush := func(end int) {
+		if lit >= 0 && end > lit {
+			elems = append(elems, elem{kind: eLit, lit: s[lit:end]})
+		}
+		lit = -1
+	}
+	merged := false // two literal elements are adjacent: join them below
+	startLit := func(i int) {
+		if lit < 0 {
+			merged = merged || len(elems) > 0 && elems[len(elems)-1].kind == eLit
+			lit = i
 		}
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
 		case wild && c == '*':
-			flush()
+			flush(i)
 			// Consecutive stars are one star.
-			if n := len(p.elems); n == 0 || p.elems[n-1].kind != eStar {
-				p.elems = append(p.elems, elem{kind: eStar})
+			if n := len(elems); n == 0 || elems[n-1].kind != eStar {
+				elems = append(elems, elem{kind: eStar})
 			}
 			i++
 		case wild && c == '?':
-			flush()
-			p.elems = append(p.elems, elem{kind: eOne})
+			flush(i)
+			elems = append(elems, elem{kind: eOne})
 			i++
-		case vars && c == '$' && strings.HasPrefix(s[i:], "${"):
+		case vars && c == '$' && i+1 < len(s) && s[i+1] == '{':
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
-				lit.WriteString(s[i:])
+				startLit(i)
 				i = len(s)
 				continue
 			}
 			body := s[i+2 : i+end]
-			i += end + 1
 			switch body {
 			case "*", "?", "$":
 				// Escapes for characters that otherwise have a meaning.
-				lit.WriteString(body)
+				flush(i)
+				merged = merged || len(elems) > 0 && elems[len(elems)-1].kind == eLit
+				elems = append(elems, elem{kind: eLit, lit: body})
+				i += end + 1
 				continue
 			}
 			ref, ok := parseVar(body)
 			if !ok {
-				lit.WriteString(s[i-end-1 : i])
+				// Not a variable: literal text, braces and all.
+				startLit(i)
+				i += end + 1
 				continue
 			}
-			flush()
-			p.elems = append(p.elems, elem{kind: eVar, v: len(p.vars)})
-			p.vars = append(p.vars, ref)
+			flush(i)
+			i += end + 1
+			elems = append(elems, elem{kind: eVar, v: len(vs)})
+			vs = append(vs, ref)
 		default:
-			lit.WriteByte(c)
+			startLit(i)
 			i++
 		}
 	}
-	flush()
+	flush(len(s))
+	if merged {
+		elems = joinLiterals(elems)
+	}
 	switch {
-	case len(p.elems) == 1 && p.elems[0].kind == eStar:
+	case len(elems) == 1 && elems[0].kind == eStar:
 		p.all = true
-	case len(p.elems) == 0:
+		return p
+	case len(elems) == 0:
 		p.literal = true
-	case len(p.elems) == 1 && p.elems[0].kind == eLit:
-		p.literal, p.lit = true, p.elems[0].lit
-	case len(p.elems) == 2 && p.elems[0].kind == eLit && p.elems[1].kind == eStar:
-		p.prefix, p.lit = true, p.elems[0].lit
+		return p
+	case len(elems) == 1 && elems[0].kind == eLit:
+		p.literal, p.lit = true, elems[0].lit
+		return p
+	case len(elems) == 2 && elems[0].kind == eLit && elems[1].kind == eStar:
+		p.prefix, p.lit = true, elems[0].lit
+		return p
+	}
+	p.elems = carve(&a.elems, len(elems), 64)
+	copy(p.elems, elems)
+	if len(vs) > 0 {
+		p.vars = carve(&a.vars, len(vs), 16)
+		copy(p.vars, vs)
 	}
 	return p
+}
+
+// joinLiterals merges adjacent literal elements (left by ${*}-style
+// escapes next to other text), which globMatch's skip-ahead relies on.
+func joinLiterals(elems []elem) []elem {
+	out := elems[:0]
+	for _, e := range elems {
+		if n := len(out); e.kind == eLit && n > 0 && out[n-1].kind == eLit {
+			out[n-1].lit += e.lit
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // parseVar parses the inside of ${...}: a key, optionally followed by
@@ -347,33 +396,51 @@ type arnPattern struct {
 	raw   string
 	all   bool
 	parts []pattern
+	// prefix is the text of the leading components that are plain text,
+	// with their colons ("arn:aws:s3:::"): one comparison instead of one
+	// per component. Matching goes on with parts[from:].
+	prefix string
+	from   int
 }
 
 func compileARNPattern(s string, vars bool) arnPattern {
+	var a arena
+	return a.arnPattern(s, vars)
+}
+
+func (a *arena) arnPattern(s string, vars bool) arnPattern {
 	ap := arnPattern{raw: s}
 	if s == "*" {
 		ap.all = true
 		return ap
 	}
 	// Split on ':' outside ${...}, at most 6 parts.
-	start, depth := 0, 0
-	var texts []string
-	for i := 0; i < len(s) && len(texts) < 5; i++ {
+	var texts [6]string
+	var starts [6]int
+	n, start, depth := 0, 0, 0
+	for i := 0; i < len(s) && n < 5; i++ {
 		switch {
 		case vars && s[i] == '$' && i+1 < len(s) && s[i+1] == '{':
 			depth++
 		case depth > 0 && s[i] == '}':
 			depth--
 		case depth == 0 && s[i] == ':':
-			texts = append(texts, s[start:i])
+			texts[n], starts[n] = s[start:i], start
+			n++
 			start = i + 1
 		}
 	}
-	texts = append(texts, s[start:])
-	ap.parts = make([]pattern, len(texts))
-	for i, t := range texts {
-		ap.parts[i] = compilePattern(t, true, vars)
+	texts[n], starts[n] = s[start:], start
+	n++
+	ap.parts = carve(&a.pats, n, 32)
+	for i := 0; i < n; i++ {
+		ap.parts[i] = a.pattern(texts[i], true, vars)
 	}
+	k := 0
+	for k < n-1 && ap.parts[k].literal && ap.parts[k].lit == texts[k] {
+		k++
+	}
+	ap.prefix, ap.from = s[:starts[k]], k
 	return ap
 }
 
@@ -383,8 +450,11 @@ func (ap *arnPattern) match(arn string, ctx *Context) (matched, ok bool) {
 	if ap.all {
 		return true, true
 	}
-	rest := arn
-	for i := range ap.parts {
+	if len(arn) < len(ap.prefix) || arn[:len(ap.prefix)] != ap.prefix {
+		return false, true
+	}
+	rest := arn[len(ap.prefix):]
+	for i := ap.from; i < len(ap.parts); i++ {
 		var comp string
 		if i == len(ap.parts)-1 {
 			comp = rest

@@ -81,6 +81,8 @@ type Statement struct {
 	Resource     []string // nil when absent
 	NotResource  []string // nil when absent
 	Conditions   []Condition
+	// conds are the conditions Parse compiled, parallel to Conditions.
+	conds []ccond
 	// Start and End are the positions of the statement object's opening
 	// and closing braces, as the simulator reports them.
 	Start, End Position
@@ -103,9 +105,9 @@ type Condition struct {
 	Operator string
 	Key      string
 	Values   []string
-	path     string
-	// compiled is Parse's validated form of the values, reused by
-	// Compile so a parsed policy's values are parsed once.
+	// compiled is Parse's validated form of the values (an element of
+	// Statement.conds), reused by Compile so a parsed policy's values are
+	// parsed once.
 	compiled *ccond
 }
 
@@ -136,6 +138,66 @@ type parser struct {
 	// A cursor for position: offsets are asked for in increasing order, so
 	// counting from the last answer keeps Parse linear.
 	curOff, curLine, curCol int
+	// Slabs sized by a first pass over the document, so that statements
+	// share a few allocations instead of making one per list.
+	strs   []string
+	conds  []Condition
+	cconds []ccond
+	arena  arena
+}
+
+// jpath is the JSON path of an element ("$.Statement[2].Condition.Bool"),
+// kept as parts and turned into text only when an error reports it.
+type jpath struct {
+	stmt int // statement index, or stmtOne / stmtNone
+	keys [4]string
+	n    int
+	idx  int // array index after the last key, -1 for none
+}
+
+const (
+	stmtNone = -2 // a document-level element
+	stmtOne  = -1 // "Statement" is a single object, not an array
+)
+
+func rootPath() jpath       { return jpath{stmt: stmtNone, idx: -1} }
+func stmtJPath(i int) jpath { return jpath{stmt: i, idx: -1} }
+func (j jpath) key(k string) jpath {
+	if j.n < len(j.keys) {
+		j.keys[j.n] = k
+		j.n++
+	}
+	j.idx = -1
+	return j
+}
+func (j jpath) at(i int) jpath { j.idx = i; return j }
+
+// last is the name of the innermost member ("Action").
+func (j jpath) last() string {
+	if j.n == 0 {
+		if j.stmt == stmtNone {
+			return "$"
+		}
+		return "Statement"
+	}
+	return j.keys[j.n-1]
+}
+
+func (j jpath) String() string {
+	b := "$"
+	switch {
+	case j.stmt == stmtOne:
+		b += ".Statement"
+	case j.stmt >= 0:
+		b += ".Statement[" + strconv.Itoa(j.stmt) + "]"
+	}
+	for _, k := range j.keys[:j.n] {
+		b += "." + k
+	}
+	if j.idx >= 0 {
+		b += "[" + strconv.Itoa(j.idx) + "]"
+	}
+	return b
 }
 
 func (p *parser) pos(off int) Position {
@@ -157,8 +219,8 @@ func (p *parser) pos(off int) Position {
 	return Position{Line: p.curLine, Column: p.curCol}
 }
 
-func (p *parser) fail(v *jvalue, path, msg string) *ParseError {
-	e := &ParseError{Message: msg, Path: path}
+func (p *parser) fail(v *jvalue, path jpath, msg string) *ParseError {
+	e := &ParseError{Message: msg, Path: path.String()}
 	if v != nil {
 		pos := p.pos(v.start)
 		e.Line, e.Column = pos.Line, pos.Column
@@ -168,9 +230,9 @@ func (p *parser) fail(v *jvalue, path, msg string) *ParseError {
 
 // failAt is fail with the location appended to the message, for our own
 // messages (AWS's exact messages are left untouched).
-func (p *parser) failAt(v *jvalue, path, msg string) *ParseError {
+func (p *parser) failAt(v *jvalue, path jpath, msg string) *ParseError {
 	e := p.fail(v, path, msg)
-	e.Message = msg + " (at " + path + ")"
+	e.Message = msg + " (at " + e.Path + ")"
 	return e
 }
 
@@ -184,12 +246,12 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	}
 	p := &parser{src: doc, kind: kind}
 	if root.kind != jObject {
-		return nil, p.failAt(root, "$", "Syntax error: policy document must be a JSON object")
+		return nil, p.failAt(root, rootPath(), "Syntax error: policy document must be a JSON object")
 	}
 	pol := &Policy{Kind: kind}
 	var stmts *jvalue
 	for _, m := range root.obj {
-		path := "$." + m.key
+		path := rootPath().key(m.key)
 		switch m.key {
 		case "Version":
 			if m.val.kind != jString || (m.val.str != Version2012 && m.val.str != Version2008) {
@@ -208,38 +270,93 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 		}
 	}
 	if stmts == nil {
-		return nil, p.failAt(root, "$", "Policy document must contain a Statement element")
+		return nil, p.failAt(root, rootPath(), "Policy document must contain a Statement element")
 	}
 	list := []*jvalue{stmts}
 	if stmts.kind == jArray {
 		list = stmts.arr
 	}
 	if len(list) == 0 {
-		return nil, p.failAt(stmts, "$.Statement", "Policy document must contain at least one statement")
+		return nil, p.failAt(stmts, stmtJPath(stmtOne), "Policy document must contain at least one statement")
 	}
+	p.presize(list)
 	vars := pol.Version == Version2012
-	sids := map[string]bool{}
+	var sids map[string]bool // only for many statements; few are scanned
+	if len(list) > 16 {
+		sids = make(map[string]bool, len(list))
+	}
+	pol.Statements = make([]Statement, 0, len(list))
 	for i, sv := range list {
-		path := "$.Statement"
+		path := stmtJPath(stmtOne)
 		if stmts.kind == jArray {
-			path += "[" + strconv.Itoa(i) + "]"
+			path = stmtJPath(i)
 		}
 		st, err := p.statement(sv, path, vars)
 		if err != nil {
 			return nil, err
 		}
 		if st.Sid != "" {
-			if sids[st.Sid] {
-				return nil, p.fail(sv, path+".Sid", msgSidUnique)
+			dup := false
+			if sids != nil {
+				dup = sids[st.Sid]
+				sids[st.Sid] = true
+			} else {
+				for j := range pol.Statements {
+					if pol.Statements[j].Sid == st.Sid {
+						dup = true
+						break
+					}
+				}
 			}
-			sids[st.Sid] = true
+			if dup {
+				return nil, p.fail(sv, path.key("Sid"), msgSidUnique)
+			}
 		}
 		pol.Statements = append(pol.Statements, st)
 	}
 	return pol, nil
 }
 
-func (p *parser) statement(v *jvalue, path string, vars bool) (Statement, error) {
+// presize counts the strings and conditions the statements hold and
+// allocates the slabs they are carved from.
+func (p *parser) presize(list []*jvalue) {
+	count := func(v *jvalue) int {
+		if v.kind == jArray {
+			return len(v.arr)
+		}
+		return 1
+	}
+	nStr, nCond := 0, 0
+	for _, sv := range list {
+		if sv.kind != jObject {
+			continue
+		}
+		for _, m := range sv.obj {
+			switch m.key {
+			case "Action", "NotAction", "Resource", "NotResource":
+				nStr += count(m.val)
+			case "Principal", "NotPrincipal":
+				for _, pm := range m.val.obj {
+					nStr += count(pm.val)
+				}
+			case "Condition":
+				for _, om := range m.val.obj {
+					for _, km := range om.val.obj {
+						nCond++
+						nStr += count(km.val)
+					}
+				}
+			}
+		}
+	}
+	p.strs = make([]string, 0, nStr)
+	if nCond > 0 {
+		p.conds = make([]Condition, 0, nCond)
+		p.cconds = make([]ccond, 0, nCond)
+	}
+}
+
+func (p *parser) statement(v *jvalue, path jpath, vars bool) (Statement, error) {
 	var st Statement
 	if v.kind != jObject {
 		return st, p.failAt(v, path, "Syntax error: statement must be a JSON object")
@@ -248,7 +365,7 @@ func (p *parser) statement(v *jvalue, path string, vars bool) (Statement, error)
 	st.End = p.pos(v.end)
 	var haveEffect bool
 	for _, m := range v.obj {
-		mpath := path + "." + m.key
+		mpath := path.key(m.key)
 		var err error
 		switch m.key {
 		case "Sid":
@@ -314,7 +431,7 @@ func (p *parser) statement(v *jvalue, path string, vars bool) (Statement, error)
 				st.NotResource = list
 			}
 		case "Condition":
-			st.Conditions, err = p.conditions(m.val, mpath, vars)
+			st.Conditions, st.conds, err = p.conditions(m.val, mpath, vars)
 		default:
 			return st, p.failAt(m.val, mpath, "Syntax error: unknown statement element "+strconv.Quote(m.key))
 		}
@@ -400,35 +517,30 @@ func validVendor(v string) bool {
 
 // strings reads a string or a non-empty array of strings (brackets are
 // optional for one value).
-func (p *parser) strings(v *jvalue, path string) ([]string, error) {
+func (p *parser) strings(v *jvalue, path jpath) ([]string, error) {
 	switch v.kind {
 	case jString:
-		return []string{v.str}, nil
+		out := carve(&p.strs, 1, 64)
+		out[0] = v.str
+		return out, nil
 	case jArray:
 		if len(v.arr) == 0 {
-			return nil, p.failAt(v, path, "Syntax error: "+lastElem(path)+" must not be an empty array")
+			return nil, p.failAt(v, path, "Syntax error: "+path.last()+" must not be an empty array")
 		}
-		out := make([]string, len(v.arr))
+		out := carve(&p.strs, len(v.arr), 64)
 		for i, e := range v.arr {
 			if e.kind != jString {
-				return nil, p.failAt(e, path+"["+strconv.Itoa(i)+"]", "Syntax error: expected a string, found "+e.kind.String())
+				return nil, p.failAt(e, path.at(i), "Syntax error: expected a string, found "+e.kind.String())
 			}
 			out[i] = e.str
 		}
 		return out, nil
 	default:
-		return nil, p.failAt(v, path, "Syntax error: "+lastElem(path)+" must be a string or an array of strings, found "+v.kind.String())
+		return nil, p.failAt(v, path, "Syntax error: "+path.last()+" must be a string or an array of strings, found "+v.kind.String())
 	}
 }
 
-func lastElem(path string) string {
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		return path[i+1:]
-	}
-	return path
-}
-
-func (p *parser) principals(v *jvalue, path string) (*Principals, error) {
+func (p *parser) principals(v *jvalue, path jpath) (*Principals, error) {
 	if v.kind == jString {
 		if v.str != "*" {
 			return nil, p.failAt(v, path, "Invalid principal in policy: "+strconv.Quote(v.str)+" (use \"*\" or an object such as {\"AWS\": ...})")
@@ -440,13 +552,14 @@ func (p *parser) principals(v *jvalue, path string) (*Principals, error) {
 	}
 	pr := &Principals{}
 	for _, m := range v.obj {
-		list, err := p.strings(m.val, path+"."+m.key)
+		kpath := path.key(m.key)
+		list, err := p.strings(m.val, kpath)
 		if err != nil {
 			return nil, err
 		}
 		for i, s := range list {
 			if s == "" {
-				return nil, p.failAt(item(m.val, i), path+"."+m.key, "Invalid principal in policy: empty principal")
+				return nil, p.failAt(item(m.val, i), kpath, "Invalid principal in policy: empty principal")
 			}
 		}
 		switch m.key {
@@ -459,65 +572,77 @@ func (p *parser) principals(v *jvalue, path string) (*Principals, error) {
 		case "CanonicalUser":
 			pr.CanonicalUser = list
 		default:
-			return nil, p.failAt(m.val, path+"."+m.key, "Invalid principal in policy: unknown principal type "+strconv.Quote(m.key))
+			return nil, p.failAt(m.val, kpath, "Invalid principal in policy: unknown principal type "+strconv.Quote(m.key))
 		}
 	}
 	return pr, nil
 }
 
-func (p *parser) conditions(v *jvalue, path string, vars bool) ([]Condition, error) {
+func (p *parser) conditions(v *jvalue, path jpath, vars bool) ([]Condition, []ccond, error) {
 	if v.kind != jObject {
-		return nil, p.failAt(v, path, "Syntax error: Condition must be an object")
+		return nil, nil, p.failAt(v, path, "Syntax error: Condition must be an object")
 	}
-	var out []Condition
+	n := 0
 	for _, om := range v.obj {
-		opath := path + "." + om.key
+		if om.val.kind == jObject {
+			n += len(om.val.obj)
+		}
+	}
+	out := carve(&p.conds, n, 16)[:0]
+	compiled := carve(&p.cconds, n, 16)[:0]
+	for _, om := range v.obj {
+		opath := path.key(om.key)
 		op, ok := lookupOperator(om.key)
 		if !ok {
-			return nil, p.failAt(om.val, opath, "Invalid Condition type : "+om.key)
+			return nil, nil, p.failAt(om.val, opath, "Invalid Condition type : "+om.key)
 		}
 		if om.val.kind != jObject {
-			return nil, p.failAt(om.val, opath, "Syntax error: condition operator "+om.key+" must map to an object of keys")
+			return nil, nil, p.failAt(om.val, opath, "Syntax error: condition operator "+om.key+" must map to an object of keys")
 		}
 		for _, km := range om.val.obj {
-			kpath := opath + "." + km.key
+			kpath := opath.key(km.key)
 			if !validConditionKey(km.key) {
-				return nil, p.fail(km.val, kpath, msgVendor)
+				return nil, nil, p.fail(km.val, kpath, msgVendor)
 			}
-			var vals []string
-			add := func(e *jvalue, epath string) error {
+			elems := []*jvalue{km.val}
+			if km.val.kind == jArray {
+				elems = km.val.arr
+			}
+			vals := carve(&p.strs, len(elems), 64)
+			for i, e := range elems {
 				switch e.kind {
 				case jString, jNumber, jBool:
-					vals = append(vals, e.str)
-					return nil
+					vals[i] = e.str
 				default:
-					return p.failAt(e, epath, "Syntax error: condition value must be a string, number or boolean, found "+e.kind.String())
-				}
-			}
-			if km.val.kind == jArray {
-				vals = make([]string, 0, len(km.val.arr))
-				for i, e := range km.val.arr {
-					if err := add(e, kpath+"["+strconv.Itoa(i)+"]"); err != nil {
-						return nil, err
+					epath := kpath
+					if km.val.kind == jArray {
+						epath = kpath.at(i)
 					}
+					return nil, nil, p.failAt(e, epath, "Syntax error: condition value must be a string, number or boolean, found "+e.kind.String())
 				}
-			} else if err := add(km.val, kpath); err != nil {
-				return nil, err
 			}
-			c := Condition{Operator: om.key, Key: km.key, Values: vals, path: kpath}
+			if vals == nil {
+				vals = []string{}
+			}
+			c := Condition{Operator: om.key, Key: km.key, Values: vals}
 			// Check the values now so that Parse alone rejects what
 			// Compile could not use.
-			cc, err := compileCondition(c, op, vars)
-			if err != nil {
+			cc, msg := p.arena.condition(c, op, vars)
+			if msg != "" {
 				pos := p.pos(km.val.start)
-				err.Line, err.Column = pos.Line, pos.Column
-				return nil, err
+				ks := kpath.String()
+				return nil, nil, &ParseError{Message: msg + " (at " + ks + ")", Path: ks, Line: pos.Line, Column: pos.Column}
 			}
-			c.compiled = &cc
+			compiled = append(compiled, cc)
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	// Point each condition at its compiled form only now that compiled
+	// will not move.
+	for i := range out {
+		out[i].compiled = &compiled[i]
+	}
+	return out, compiled, nil
 }
 
 func validConditionKey(k string) bool {
