@@ -468,10 +468,22 @@ func statementsOf(ms []policy.Match) xmlMembers[xmlStatement] {
 	for _, m := range ms {
 		out.Member = append(out.Member, xmlStatement{
 			SourcePolicyId: m.PolicyID, SourcePolicyType: m.PolicyType,
-			StartPosition: xmlPosition(m.Start), EndPosition: xmlPosition(m.End),
+			StartPosition: simPosition(m.Start), EndPosition: simPosition(m.End),
 		})
 	}
 	return out
+}
+
+// simPosition is a statement brace's position as AWS's simulator reports
+// it: the line, and the brace's 1-based column plus one. Both of AWS's
+// published examples show it: the one-line policy of
+// `aws iam simulate-custom-policy`'s example, whose statement braces are in
+// columns 37 and 166, is reported as 1:38–1:167, and
+// `simulate-principal-policy`'s pretty-printed one as 3:19–9:10 (braces in
+// columns 18 and 9). policy.Statement keeps the braces' own columns.
+// https://docs.aws.amazon.com/cli/latest/reference/iam/simulate-custom-policy.html
+func simPosition(p policy.Position) xmlPosition {
+	return xmlPosition{Line: p.Line, Column: p.Column + 1}
 }
 
 func boundaryDetailOf(allowed *bool) *xmlBoundaryDetail {
