@@ -216,9 +216,9 @@ func (s *Service) FlushKeyUse(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	// Not s.update: last use is not authorization data, so a flush must
-	// not invalidate every cached snapshot.
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	// Last use is not authorization data: a flush must not invalidate
+	// every cached snapshot.
+	err := s.updateUncached(ctx, func(tx kv.Tx) error {
 		for id, u := range batch {
 			k, err := getJSON[AccessKey](tx, tAccessKeys, id)
 			if errors.Is(err, kv.ErrNotFound) {
@@ -238,10 +238,18 @@ func (s *Service) FlushKeyUse(ctx context.Context) error {
 		return nil
 	})
 	s.keyUse.done(batch, err == nil)
-	if err != nil {
-		return fmt.Errorf("iam: flush access key use: %w", err)
+	return err
+}
+
+// updateUncached is s.update for writes that change nothing an
+// authorization snapshot holds (last use of keys, MFA counters), so they
+// leave the snapshot caches valid.
+func (s *Service) updateUncached(ctx context.Context, fn func(kv.Tx) error) error {
+	err := s.store.Update(ctx, fn)
+	if err != nil && apierr.As(err) == nil {
+		return apierr.Internal(fmt.Errorf("iam: %w", err))
 	}
-	return nil
+	return err
 }
 
 // keyUseLog holds last uses not yet persisted. Its zero value is ready.

@@ -331,7 +331,8 @@ func (s *Service) DeleteVirtualMFADevice(ctx context.Context, serial string) err
 // device's learnt drift). A code is accepted once: the step is recorded in
 // the same transaction, and no step at or before it is accepted again.
 func (s *Service) VerifyMFA(ctx context.Context, userName, serial, code string, now time.Time) error {
-	return s.update(ctx, func(tx kv.Tx) error {
+	// No snapshot holds MFA counters, so this write leaves caches valid.
+	return s.updateUncached(ctx, func(tx kv.Tx) error {
 		d, err := getJSON[MFADevice](tx, tMFADevices, serial)
 		if errors.Is(err, kv.ErrNotFound) || err == nil && (d.UserName == "" || lower(d.UserName) != lower(userName)) {
 			return apierr.New(apierr.AccessDenied, msgBadMFASerial)
