@@ -163,6 +163,8 @@ func TestNotPrincipal(t *testing.T) {
 		{"a deny hits everyone not listed", deny(`["arn:aws:iam::111122223333:user/bob","` + acct + `"]`), user, ExplicitDeny},
 		{"a deny spares a session listed with its role and account", deny(`["` + sessARN + `","` + roleARN + `","arn:aws:iam::` + acct + `:root"]`), session, Allowed},
 		{"a deny hits a session whose role alone is listed", deny(`["` + roleARN + `","` + acct + `"]`), session, ExplicitDeny},
+		// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+		{"a deny hits a listed user who has a permissions boundary", withBoundary(deny(`["`+userARN+`","`+acct+`"]`), named(t, "pb", "permissionsBoundary", allowGet, Identity)), user, ExplicitDeny},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,8 +177,14 @@ func TestNotPrincipal(t *testing.T) {
 	}
 }
 
+func withBoundary(s *Set, b Named) *Set {
+	s.Boundary = &b
+	return s
+}
+
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_update-role-trust-policy.html
 func TestTrustPolicy(t *testing.T) {
 	t.Parallel()
 	trust := func(principal string) *Named {
@@ -185,6 +193,8 @@ func TestTrustPolicy(t *testing.T) {
 	}
 	allowAssume := named(t, "id", "user", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::111122223333:role/*"}]}`, Identity)
 	denyAssume := named(t, "id", "user", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"sts:*","Resource":"*"}]}`, Identity)
+	s3Only := named(t, "pb", "permissionsBoundary", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, Identity)
+	assumeOK := named(t, "pb", "permissionsBoundary", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","sts:AssumeRole"],"Resource":"*"}]}`, Identity)
 	cases := []struct {
 		name     string
 		set      *Set
@@ -202,6 +212,10 @@ func TestTrustPolicy(t *testing.T) {
 		{"a federated provider is trusted directly", &Set{Resource: trust(`{"Federated":"arn:aws:iam::111122223333:saml-provider/idp"}`), ResourceIsTrust: true}, Principal{Federated: "arn:aws:iam::111122223333:saml-provider/idp"}, Allowed, ""},
 		{"naming the role lets its sessions assume it (role chaining)", &Set{Resource: trust(`{"AWS":"` + roleARN + `"}`), ResourceIsTrust: true}, session, Allowed, ""},
 		{"a missing trust policy denies", &Set{Identity: []Named{allowAssume}, ResourceIsTrust: true}, user, ImplicitDeny, ByResource},
+		{"naming the user is limited by a boundary that does not allow sts:AssumeRole", &Set{Boundary: &s3Only, Resource: trust(`{"AWS":"` + userARN + `"}`), ResourceIsTrust: true}, user, ImplicitDeny, ByBoundary},
+		{"naming the user with a boundary that allows sts:AssumeRole allows", &Set{Boundary: &assumeOK, Resource: trust(`{"AWS":"` + userARN + `"}`), ResourceIsTrust: true}, user, Allowed, ""},
+		{"naming the account with an identity allow is limited by the boundary", &Set{Identity: []Named{allowAssume}, Boundary: &s3Only, Resource: trust(`{"AWS":"` + acct + `"}`), ResourceIsTrust: true}, user, ImplicitDeny, ByBoundary},
+		{"naming the role is limited by the session's boundary", &Set{Boundary: &s3Only, Resource: trust(`{"AWS":"` + roleARN + `"}`), ResourceIsTrust: true}, session, ImplicitDeny, ByBoundary},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
