@@ -13,10 +13,13 @@
 //   - Compile lower-cases nothing it does not need to, pre-splits wildcard
 //     patterns, parses condition values by operator type and pre-splits
 //     policy variables, so evaluation needs no regexp and, on the hot path,
-//     allocates only the slice of matched statements.
+//     allocates only the slice of matched statements. Larger policies get
+//     an index by action vendor, so evaluation skips statements that can
+//     only match other services' actions (never one that could deny).
 //   - Evaluate implements the single-account evaluation logic: explicit
 //     deny wins; identity-based allow limited by permissions boundary and
-//     session policies; resource-based grants; trust policies.
+//     session policies; resource-based grants; trust policies, whose grants
+//     the caller's permissions boundary still limits.
 //     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 //   - Every condition operator, …IfExists and ForAllValues:/ForAnyValue:.
 //     https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html

@@ -61,15 +61,6 @@ type jmember struct {
 	val *jvalue
 }
 
-func (v *jvalue) get(key string) *jvalue {
-	for i := range v.obj {
-		if v.obj[i].key == key {
-			return v.obj[i].val
-		}
-	}
-	return nil
-}
-
 type jparser struct {
 	src  string
 	pos  int
