@@ -40,8 +40,8 @@ const (
 // policy document) is 131,072 characters; simulator calls carry several.
 const maxQueryBody = 2 << 20
 
-// queryBodyTimeout bounds how long a client may take to send a Query body.
-const queryBodyTimeout = 30 * time.Second
+// defaultBodyTimeout bounds how long a client may take to send a Query body.
+const defaultBodyTimeout = 30 * time.Second
 
 // Authenticator turns a signed request into a Caller.
 type Authenticator interface {
@@ -79,6 +79,9 @@ type Config struct {
 	NewRequestID  func() string // nil: random UUIDs
 	// Internal serves iamd's own endpoints under /_iamd/ (health, metrics…).
 	Internal http.Handler
+	// BodyTimeout bounds how long a client may take to send a request
+	// body; zero means 30 seconds.
+	BodyTimeout time.Duration
 }
 
 // Server is the http.Handler for every AWS protocol iamd speaks.
@@ -94,6 +97,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = defaultBodyTimeout
 	}
 	s := &Server{cfg: cfg, byVersion: map[string]*Service{}}
 	for _, svc := range cfg.Services {
@@ -157,7 +163,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, ns, reqID, e)
 	}
 
-	body, err := readBody(w, r)
+	body, err := readBody(w, r, s.cfg.BodyTimeout)
 	if err != nil {
 		fail(err)
 		return
@@ -235,18 +241,24 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads a bounded request body within a deadline, so that neither
 // a huge nor a trickling body can hold a connection or memory.
-func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func readBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(queryBodyTimeout))
-	defer rc.SetReadDeadline(time.Time{})
 	if r.ContentLength > maxQueryBody {
+		// Do not read a body we will refuse; close the connection instead.
+		w.Header().Set("Connection", "close")
 		return nil, apierr.New(apierr.RequestEntityTooLarge, "Request body must be at most %d bytes.", maxQueryBody)
 	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(timeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxQueryBody))
-	if err != nil {
+	if err == nil {
+		_ = rc.SetReadDeadline(time.Time{})
+	} else {
+		// The rest of the body is not worth waiting for: answer and close,
+		// keeping the deadline so nothing blocks draining it.
+		w.Header().Set("Connection", "close")
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return nil, apierr.New(apierr.RequestEntityTooLarge, "Request body must be at most %d bytes.", maxQueryBody)
