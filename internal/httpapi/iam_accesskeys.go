@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"github.com/iamd/iamd/internal/apierr"
+	"github.com/iamd/iamd/internal/iam"
 )
 
 func (a *iamAPI) registerAccessKeys(m map[string]Handler) {
@@ -48,10 +49,7 @@ func (a *iamAPI) createAccessKey(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ AccessKey xmlAccessKey }{xmlAccessKey{
-		UserName: k.UserName, AccessKeyId: k.ID, Status: k.Status,
-		SecretAccessKey: k.SecretAccessKey, CreateDate: xmlTime(k.CreateDate),
-	}}, nil
+	return newAccessKeyOf(k), nil
 }
 
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListAccessKeys.html
@@ -71,17 +69,7 @@ func (a *iamAPI) listAccessKeys(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		AccessKeyMetadata []xmlAccessKeyMetadata `xml:"AccessKeyMetadata>member"`
-		IsTruncated       bool
-		Marker            string `xml:",omitempty"`
-	}{AccessKeyMetadata: []xmlAccessKeyMetadata{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
-	for _, k := range res.Items {
-		out.AccessKeyMetadata = append(out.AccessKeyMetadata, xmlAccessKeyMetadata{
-			UserName: k.UserName, AccessKeyId: k.ID, Status: k.Status, CreateDate: xmlTime(k.CreateDate),
-		})
-	}
-	return out, nil
+	return accessKeyListOf(res), nil
 }
 
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateAccessKey.html
@@ -143,18 +131,52 @@ func (a *iamAPI) getAccessKeyLastUsed(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	type lastUsed struct {
+	return lastUsedOf(owner, used), nil
+}
+
+type xmlNewAccessKey struct{ AccessKey xmlAccessKey }
+
+func newAccessKeyOf(k *iam.NewAccessKey) xmlNewAccessKey {
+	return xmlNewAccessKey{xmlAccessKey{
+		UserName: k.UserName, AccessKeyId: k.ID, Status: k.Status,
+		SecretAccessKey: k.SecretAccessKey, CreateDate: xmlTime(k.CreateDate),
+	}}
+}
+
+type xmlAccessKeyList struct {
+	AccessKeyMetadata []xmlAccessKeyMetadata `xml:"AccessKeyMetadata>member"`
+	IsTruncated       bool
+	Marker            string `xml:",omitempty"`
+}
+
+func accessKeyListOf(res *iam.Paged[iam.AccessKey]) xmlAccessKeyList {
+	out := xmlAccessKeyList{AccessKeyMetadata: []xmlAccessKeyMetadata{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
+	for _, k := range res.Items {
+		out.AccessKeyMetadata = append(out.AccessKeyMetadata, xmlAccessKeyMetadata{
+			UserName: k.UserName, AccessKeyId: k.ID, Status: k.Status, CreateDate: xmlTime(k.CreateDate),
+		})
+	}
+	return out
+}
+
+// xmlLastUsed is GetAccessKeyLastUsed's result: LastUsedDate is absent
+// for a key never used, whose ServiceName and Region are "N/A".
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_AccessKeyLastUsed.html
+type xmlLastUsed struct {
+	UserName          string `xml:",omitempty"`
+	AccessKeyLastUsed struct {
 		LastUsedDate *xmlTime `xml:",omitempty"`
 		ServiceName  string
 		Region       string
 	}
-	out := struct {
-		UserName          string `xml:",omitempty"`
-		AccessKeyLastUsed lastUsed
-	}{UserName: owner, AccessKeyLastUsed: lastUsed{ServiceName: used.ServiceName, Region: used.Region}}
+}
+
+func lastUsedOf(owner string, used iam.LastUsed) xmlLastUsed {
+	out := xmlLastUsed{UserName: owner}
+	out.AccessKeyLastUsed.ServiceName, out.AccessKeyLastUsed.Region = used.ServiceName, used.Region
 	if !used.Date.IsZero() {
 		t := xmlTime(used.Date)
 		out.AccessKeyLastUsed.LastUsedDate = &t
 	}
-	return out, nil
+	return out
 }

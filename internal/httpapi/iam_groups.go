@@ -97,18 +97,7 @@ func (a *iamAPI) getGroup(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		Group       xmlGroup
-		Users       []xmlUser `xml:"Users>member"`
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{Group: groupOf(g), Users: []xmlUser{}, IsTruncated: users.IsTruncated, Marker: users.Marker}
-	for _, u := range users.Items {
-		x := userOf(u)
-		x.Tags = nil // GetGroup does not return users' tags
-		out.Users = append(out.Users, x)
-	}
-	return out, nil
+	return groupWithUsersOf(g, users), nil
 }
 
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListGroups.html
@@ -235,4 +224,21 @@ func groupAndUser(c *Call) (group, user string, err error) {
 		return "", "", err
 	}
 	return group, user, nil
+}
+
+type xmlGroupWithUsers struct {
+	Group       xmlGroup
+	Users       []xmlUser `xml:"Users>member"`
+	IsTruncated bool
+	Marker      string `xml:",omitempty"`
+}
+
+func groupWithUsersOf(g *iam.Group, users *iam.Paged[iam.User]) xmlGroupWithUsers {
+	out := xmlGroupWithUsers{Group: groupOf(g), Users: []xmlUser{}, IsTruncated: users.IsTruncated, Marker: users.Marker}
+	for _, u := range users.Items {
+		x := userOf(u)
+		x.Tags = nil // GetGroup does not return users' tags
+		out.Users = append(out.Users, x)
+	}
+	return out
 }

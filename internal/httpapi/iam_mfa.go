@@ -6,6 +6,7 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/arn"
+	"github.com/iamd/iamd/internal/iam"
 )
 
 func (a *iamAPI) registerMFA(m map[string]Handler) {
@@ -38,9 +39,9 @@ func (b xmlBlob) MarshalText() ([]byte, error) {
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_VirtualMFADevice.html
 type xmlVirtualMFADevice struct {
 	SerialNumber     string
-	Base32StringSeed xmlBlob  `xml:",omitempty"`
-	User             *xmlUser `xml:",omitempty"`
-	EnableDate       *xmlTime `xml:",omitempty"`
+	Base32StringSeed xmlBlob     `xml:",omitempty"`
+	User             *xmlUser    `xml:",omitempty"`
+	EnableDate       *xmlTime    `xml:",omitempty"`
 	Tags             *xmlTagList `xml:"Tags,omitempty"`
 }
 
@@ -81,9 +82,7 @@ func (a *iamAPI) createVirtualMFADevice(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return struct{ VirtualMFADevice xmlVirtualMFADevice }{xmlVirtualMFADevice{
-		SerialNumber: d.SerialNumber, Base32StringSeed: xmlBlob(d.Base32Seed), Tags: xmlTags(d.Tags),
-	}}, nil
+	return newVirtualMFAOf(d), nil
 }
 
 // mfaCodes reads the parameters EnableMFADevice and ResyncMFADevice share.
@@ -158,15 +157,7 @@ func (a *iamAPI) listMFADevices(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		MFADevices  []xmlMFADevice `xml:"MFADevices>member"`
-		IsTruncated bool
-		Marker      string `xml:",omitempty"`
-	}{MFADevices: []xmlMFADevice{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
-	for _, d := range res.Items {
-		out.MFADevices = append(out.MFADevices, xmlMFADevice{UserName: d.UserName, SerialNumber: d.SerialNumber, EnableDate: xmlTime(d.EnableDate)})
-	}
-	return out, nil
+	return mfaListOf(res), nil
 }
 
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListVirtualMFADevices.html
@@ -189,21 +180,7 @@ func (a *iamAPI) listVirtualMFADevices(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		VirtualMFADevices []xmlVirtualMFADevice `xml:"VirtualMFADevices>member"`
-		IsTruncated       bool
-		Marker            string `xml:",omitempty"`
-	}{VirtualMFADevices: []xmlVirtualMFADevice{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
-	for _, d := range res.Items {
-		x := xmlVirtualMFADevice{SerialNumber: d.SerialNumber, EnableDate: timePtr(d.EnableDate)}
-		if d.User != nil {
-			u := userOf(d.User)
-			u.Tags = nil // list operations do not return tags
-			x.User = &u
-		}
-		out.VirtualMFADevices = append(out.VirtualMFADevices, x)
-	}
-	return out, nil
+	return virtualMFAListOf(res), nil
 }
 
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteVirtualMFADevice.html
@@ -216,4 +193,48 @@ func (a *iamAPI) deleteVirtualMFADevice(c *Call) (any, error) {
 		return nil, err
 	}
 	return nil, a.svc.DeleteVirtualMFADevice(c.Ctx, serial)
+}
+
+type xmlNewVirtualMFA struct{ VirtualMFADevice xmlVirtualMFADevice }
+
+func newVirtualMFAOf(d *iam.NewVirtualMFADevice) xmlNewVirtualMFA {
+	return xmlNewVirtualMFA{xmlVirtualMFADevice{
+		SerialNumber: d.SerialNumber, Base32StringSeed: xmlBlob(d.Base32Seed), Tags: xmlTags(d.Tags),
+	}}
+}
+
+type xmlMFAList struct {
+	MFADevices  []xmlMFADevice `xml:"MFADevices>member"`
+	IsTruncated bool
+	Marker      string `xml:",omitempty"`
+}
+
+func mfaListOf(res *iam.Paged[iam.MFADevice]) xmlMFAList {
+	out := xmlMFAList{MFADevices: []xmlMFADevice{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
+	for _, d := range res.Items {
+		out.MFADevices = append(out.MFADevices, xmlMFADevice{UserName: d.UserName, SerialNumber: d.SerialNumber, EnableDate: xmlTime(d.EnableDate)})
+	}
+	return out
+}
+
+type xmlVirtualMFAList struct {
+	VirtualMFADevices []xmlVirtualMFADevice `xml:"VirtualMFADevices>member"`
+	IsTruncated       bool
+	Marker            string `xml:",omitempty"`
+}
+
+// virtualMFAListOf shapes ListVirtualMFADevices: no seeds and, as with
+// every IAM list, no tags.
+func virtualMFAListOf(res *iam.Paged[iam.VirtualMFADevice]) xmlVirtualMFAList {
+	out := xmlVirtualMFAList{VirtualMFADevices: []xmlVirtualMFADevice{}, IsTruncated: res.IsTruncated, Marker: res.Marker}
+	for _, d := range res.Items {
+		x := xmlVirtualMFADevice{SerialNumber: d.SerialNumber, EnableDate: timePtr(d.EnableDate)}
+		if d.User != nil {
+			u := userOf(d.User)
+			u.Tags = nil
+			x.User = &u
+		}
+		out.VirtualMFADevices = append(out.VirtualMFADevices, x)
+	}
+	return out
 }
