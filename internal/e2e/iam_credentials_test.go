@@ -70,6 +70,18 @@ func TestAccessKeysThroughTheSDK(t *testing.T) {
 			t.Errorf("got %+v %+v, want pat, no date, N/A, N/A", out, lu)
 		}
 	})
+	t.Run("a used key reports its last use at once", func(t *testing.T) {
+		before := time.Now().Add(-time.Second)
+		if _, err := s.STS(kim).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil {
+			t.Fatal(err)
+		}
+		out := must[*iam.GetAccessKeyLastUsedOutput](t)(admin.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(kim.KeyID)}))
+		lu := out.AccessKeyLastUsed
+		if lu == nil || lu.LastUsedDate == nil || lu.LastUsedDate.Before(before.Truncate(time.Second)) ||
+			aws.ToString(lu.ServiceName) != "sts" || aws.ToString(lu.Region) != testserver.Region {
+			t.Errorf("got %+v, want a date after %v, sts, %s", lu, before, testserver.Region)
+		}
+	})
 	t.Run("an unknown status is a validation error", func(t *testing.T) {
 		_, err := admin.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("kim"), AccessKeyId: aws.String(kim.KeyID), Status: "Sleeping"})
 		wantCode(t, err, "ValidationError")
