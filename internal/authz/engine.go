@@ -212,7 +212,7 @@ func mergeSessionTags(own, session []principal.Tag) []principal.Tag {
 func fromSigV4(err error) error {
 	var se *sigv4.Error
 	if errors.As(err, &se) {
-		return apierr.New(apierr.Code(se.Code), se.Message)
+		return &apierr.Error{Code: apierr.Code(se.Code), Message: se.Message}
 	}
 	return apierr.Internal(err)
 }
