@@ -24,6 +24,7 @@ import (
 	"github.com/iamd/iamd/internal/httpapi"
 	"github.com/iamd/iamd/internal/iam"
 	"github.com/iamd/iamd/internal/kv"
+	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/secretbox"
 	"github.com/iamd/iamd/internal/store/postgres"
 	"github.com/iamd/iamd/internal/store/sqlite"
@@ -55,6 +56,7 @@ type App struct {
 	IAM     *iam.Service
 	STS     *sts.Service
 	Authz   *authz.Engine
+	Revoke  *revoke.Service // revocation set and session inventory
 	Handler http.Handler
 	// AdminCredentialsFile is where a generated admin key was written, if one was.
 	AdminCredentialsFile string
@@ -137,10 +139,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.bootstrapAdmin(ctx); err != nil {
 		return nil, fmt.Errorf("bootstrap admin: %w", err)
 	}
-	a.STS = sts.New(sts.Config{IAM: a.IAM, Ring: a.ring, Now: cfg.Now, Rand: cfg.Rand})
+	a.Revoke, err = revoke.New(ctx, revoke.Config{Store: a.store, Now: cfg.Now, Log: cfg.Log})
+	if err != nil {
+		return nil, fmt.Errorf("revocations: %w", err)
+	}
+	a.STS = sts.New(sts.Config{IAM: a.IAM, Ring: a.ring, Now: cfg.Now, Rand: cfg.Rand, Inventory: a.Revoke})
 	a.Authz = authz.New(a.IAM, a.ring)
+	a.Authz.UseRevocations(a.Revoke)
+	iamService := httpapi.IAMService(a.IAM)
+	httpapi.EnableRevocations(iamService, a.IAM, a.Revoke)
 	a.Handler = httpapi.New(httpapi.Config{
-		Services:      []*httpapi.Service{httpapi.IAMService(a.IAM), httpapi.STSService(a.STS, a.IAM)},
+		Services:      []*httpapi.Service{iamService, httpapi.STSService(a.STS, a.IAM)},
 		Authenticator: a.Authz,
 		Authorizer:    a.Authz,
 		Log:           cfg.Log,

@@ -9,7 +9,12 @@ import (
 // Intervals of the server's background work.
 const (
 	keyUseFlushInterval = 5 * time.Second
-	ringCheckInterval   = time.Hour
+	// revocationExpiryInterval is how often revocations whose sessions
+	// have all expired are dropped, and sessionPruneInterval how often
+	// old inventory records are.
+	revocationExpiryInterval = time.Minute
+	sessionPruneInterval     = time.Hour
+	ringCheckInterval        = time.Hour
 	// sealingKeyLifetime is how long a session-token key seals before a
 	// new one takes over.
 	sealingKeyLifetime = 24 * time.Hour
@@ -51,6 +56,21 @@ func (a *App) startBackground(ctx context.Context) (wait func()) {
 			a.cfg.Log.Warn("flush access key last use", "err", err)
 		}
 	})
+	every(keyUseFlushInterval, func() {
+		if err := a.Revoke.FlushUse(ctx); err != nil && ctx.Err() == nil {
+			a.cfg.Log.Warn("flush session last use", "err", err)
+		}
+	})
+	every(revocationExpiryInterval, func() {
+		if err := a.Revoke.Expire(ctx); err != nil && ctx.Err() == nil {
+			a.cfg.Log.Warn("expire revocations", "err", err)
+		}
+	})
+	every(sessionPruneInterval, func() {
+		if err := a.Revoke.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+			a.cfg.Log.Warn("prune session inventory", "err", err)
+		}
+	})
 	a.maintainRing(ctx)
 	every(ringCheckInterval, func() { a.maintainRing(ctx) })
 	if w, ok := a.store.(watcher); ok {
@@ -62,6 +82,9 @@ func (a *App) startBackground(ctx context.Context) (wait func()) {
 		defer cancel()
 		if err := a.IAM.FlushKeyUse(fctx); err != nil {
 			a.cfg.Log.Warn("flush access key last use", "err", err)
+		}
+		if err := a.Revoke.FlushUse(fctx); err != nil {
+			a.cfg.Log.Warn("flush session last use", "err", err)
 		}
 	}
 }
@@ -90,6 +113,9 @@ func (a *App) watchGenerations(ctx context.Context, w watcher, wg *sync.WaitGrou
 		if g != last {
 			last = g
 			a.IAM.Invalidate()
+			if err := a.Revoke.Reload(ctx); err != nil && ctx.Err() == nil {
+				a.cfg.Log.Warn("reload revocations", "err", err)
+			}
 			if err := a.ring.Reload(ctx); err != nil && ctx.Err() == nil {
 				a.cfg.Log.Warn("reload session token keys", "err", err)
 			}

@@ -23,6 +23,7 @@ import (
 	"github.com/iamd/iamd/internal/iam"
 	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/principal"
+	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -32,6 +33,7 @@ type Engine struct {
 	iam  *iam.Service
 	ring *token.Ring
 	keys *sigv4.KeyCache
+	rev  *revoke.Service // nil: no per-session revocations (revoked.go)
 
 	lastReload atomic.Int64 // unix nanoseconds of the last ring reload
 }
@@ -134,6 +136,9 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 	if !now.Before(s.Expires) {
 		return nil, apierr.New(apierr.ExpiredToken, msgExpiredToken)
 	}
+	if e.rev != nil {
+		e.rev.NoteUse(s.AccessKeyID, s.Expires, now)
+	}
 	c := &principal.Caller{
 		Account: e.iam.Account(), AccessKeyID: arn.AccessKeyID(s.AccessKeyID), Temporary: true,
 		IssuedAt: s.IssuedAt, Expires: s.Expires, MFA: s.MFA, MFAAuthTime: s.MFAAuthTime,
@@ -232,6 +237,9 @@ func (e *Engine) Authorize(ctx context.Context, req *Request) error {
 // Decide evaluates req and returns the decision with its reasons.
 func (e *Engine) Decide(ctx context.Context, req *Request) (policy.Decision, error) {
 	c := req.Caller
+	if d, revoked := e.revoked(c); revoked {
+		return d, nil
+	}
 	set := &policy.Set{}
 	switch c.Type {
 	case principal.AssumedRole:
@@ -352,6 +360,9 @@ func BuildContext(req *Request) *policy.Context {
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
 func DeniedMessage(req *Request, d policy.Decision) string {
 	msg := "User: " + req.Caller.ARN + " is not authorized to perform: " + req.Action + " on resource: " + req.Resource
+	if d.DeniedBy == ByRevocation {
+		return revokedMessage(msg, d)
+	}
 	if req.Trust {
 		return msg
 	}

@@ -31,6 +31,7 @@ func IAMService(svc *iam.Service) *Service {
 		a.registerMFA,
 		a.registerTags,
 		a.registerSimulator,
+		a.registerIamd,
 	} {
 		register(m)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/iamd/iamd/internal/arn"
 	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/iam"
+	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/sts"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -188,6 +189,7 @@ func (a *stsAPI) assumeRole(c *Call) (any, error) {
 	out, err := a.sts.AssumeRole(c.Ctx, c.Caller, ra, sts.AssumeRoleInput{
 		SessionName: name, DurationSeconds: dur, Policy: doc, PolicyARNs: policyARNs,
 		Tags: sessionTags, TransitiveTagKeys: transitive, SourceIdentity: sourceID, MFA: mfa,
+		Origin: originOf(c),
 	})
 	if err != nil {
 		return nil, err
@@ -241,6 +243,16 @@ func stsTags(p Params) ([]token.Tag, error) {
 	return out, nil
 }
 
+// originOf is where the issuing request came from, for the session
+// inventory.
+func originOf(c *Call) revoke.Origin {
+	o := revoke.Origin{UserAgent: c.Env.UserAgent}
+	if c.Env.SourceIP.IsValid() {
+		o.SourceIP = c.Env.SourceIP.String()
+	}
+	return o
+}
+
 func itoaSmall(n int) string {
 	if n < 10 {
 		return string(rune('0' + n))
@@ -263,7 +275,7 @@ func (a *stsAPI) getSessionToken(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	creds, _, err := a.sts.GetSessionToken(c.Ctx, c.Caller, dur, mfa)
+	creds, _, err := a.sts.GetSessionToken(c.Ctx, c.Caller, dur, mfa, originOf(c))
 	if err != nil {
 		return nil, err
 	}

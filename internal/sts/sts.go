@@ -21,6 +21,7 @@ import (
 	"github.com/iamd/iamd/internal/iam"
 	"github.com/iamd/iamd/internal/policy"
 	"github.com/iamd/iamd/internal/principal"
+	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/token"
 )
 
@@ -30,6 +31,14 @@ type Config struct {
 	Ring *token.Ring
 	Now  func() time.Time
 	Rand io.Reader
+	// Inventory, when set, records every issued session before its
+	// credentials are handed out (iamd sessions, iamd whois).
+	Inventory Inventory
+}
+
+// Inventory is the session inventory (package revoke).
+type Inventory interface {
+	RecordSession(ctx context.Context, s *token.Session, o revoke.Origin) error
 }
 
 // Service is STS.
@@ -38,11 +47,12 @@ type Service struct {
 	ring *token.Ring
 	now  func() time.Time
 	rand io.Reader
+	inv  Inventory
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	return &Service{iam: cfg.IAM, ring: cfg.Ring, now: cfg.Now, rand: cfg.Rand}
+	return &Service{iam: cfg.IAM, ring: cfg.Ring, now: cfg.Now, rand: cfg.Rand, inv: cfg.Inventory}
 }
 
 // Session limits.
@@ -80,6 +90,7 @@ type AssumeRoleInput struct {
 	TransitiveTagKeys []string
 	SourceIdentity    string
 	MFA               bool // the caller passed a valid SerialNumber/TokenCode
+	Origin            revoke.Origin
 }
 
 // AssumeRoleOutput is AssumeRole's result.
@@ -173,7 +184,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller *principal.Caller, ra *
 	} else if in.MFA {
 		sess.MFA, sess.MFAAuthTime = true, now
 	}
-	creds, err := s.seal(sess)
+	creds, err := s.seal(ctx, sess, in.Origin)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +198,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller *principal.Caller, ra *
 // GetSessionToken issues a session for an IAM user calling with its
 // long-term key.
 // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html
-func (s *Service) GetSessionToken(ctx context.Context, caller *principal.Caller, durationSeconds int, mfa bool) (*Credentials, *token.Session, error) {
+func (s *Service) GetSessionToken(ctx context.Context, caller *principal.Caller, durationSeconds int, mfa bool, origin revoke.Origin) (*Credentials, *token.Session, error) {
 	if caller.Temporary || caller.Type != principal.IAMUser {
 		return nil, nil, apierr.New(apierr.AccessDenied, "Cannot call GetSessionToken with session credentials")
 	}
@@ -204,15 +215,16 @@ func (s *Service) GetSessionToken(ctx context.Context, caller *principal.Caller,
 	if mfa {
 		sess.MFA, sess.MFAAuthTime = true, now
 	}
-	creds, err := s.seal(sess)
+	creds, err := s.seal(ctx, sess, origin)
 	if err != nil {
 		return nil, nil, err
 	}
 	return creds, sess, nil
 }
 
-// seal mints the key pair and seals the session into its token.
-func (s *Service) seal(sess *token.Session) (*Credentials, error) {
+// seal mints the key pair, seals the session into its token and records
+// it in the inventory; a session that cannot be recorded is not handed out.
+func (s *Service) seal(ctx context.Context, sess *token.Session, origin revoke.Origin) (*Credentials, error) {
 	sess.AccessKeyID = token.NewAccessKeyID(arn.PrefixTemporaryKey, s.rand)
 	sess.SecretAccessKey = token.NewSecretAccessKey(s.rand)
 	tok, err := s.ring.Seal(sess, s.rand)
@@ -221,6 +233,11 @@ func (s *Service) seal(sess *token.Session) (*Credentials, error) {
 	}
 	if err != nil {
 		return nil, apierr.Internal(err)
+	}
+	if s.inv != nil {
+		if err := s.inv.RecordSession(ctx, sess, origin); err != nil {
+			return nil, err
+		}
 	}
 	return &Credentials{AccessKeyID: sess.AccessKeyID, SecretAccessKey: sess.SecretAccessKey, SessionToken: tok, Expiration: sess.Expires}, nil
 }
