@@ -67,6 +67,41 @@ type Service struct {
 	Version   string
 	Namespace string
 	Actions   map[string]Handler
+	// Protocol renders the service's responses and errors; nil is the
+	// AWS Query protocol (IAM, STS). EC2 has its own dialect.
+	Protocol Protocol
+}
+
+// Protocol is how a Query-style service writes results and errors.
+type Protocol interface {
+	// EncodeResult renders an action's result (nil for none) in its envelope.
+	EncodeResult(action, namespace, requestID string, result any) ([]byte, error)
+	// WriteResult writes an encoded result.
+	WriteResult(w http.ResponseWriter, body []byte, requestID string)
+	// WriteError renders an error.
+	WriteError(w http.ResponseWriter, namespace, requestID string, e *apierr.Error)
+}
+
+// queryProtocol is the AWS Query protocol of IAM and STS.
+type queryProtocol struct{}
+
+func (queryProtocol) EncodeResult(action, namespace, requestID string, result any) ([]byte, error) {
+	return encodeQueryResult(action, namespace, requestID, result)
+}
+
+func (queryProtocol) WriteResult(w http.ResponseWriter, body []byte, requestID string) {
+	writeQueryResult(w, body, requestID)
+}
+
+func (queryProtocol) WriteError(w http.ResponseWriter, namespace, requestID string, e *apierr.Error) {
+	writeQueryError(w, namespace, requestID, e)
+}
+
+func protocolOf(svc *Service) Protocol {
+	if svc == nil || svc.Protocol == nil {
+		return queryProtocol{}
+	}
+	return svc.Protocol
 }
 
 // Config wires a Server.
@@ -154,13 +189,14 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now()
 	reqID := s.cfg.NewRequestID()
 	ns := IAMNamespace
+	var proto Protocol = queryProtocol{}
 	fail := func(err error) {
 		e := apierr.As(err)
 		if e == nil || e.Code == apierr.InternalFailure {
 			s.cfg.Log.Error("request failed", "request_id", reqID, "err", err)
 			e = apierr.Internal(err)
 		}
-		writeQueryError(w, ns, reqID, e)
+		proto.WriteError(w, ns, reqID, e)
 	}
 
 	body, err := readBody(w, r, s.cfg.BodyTimeout)
@@ -187,7 +223,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	svc := s.byVersion[params.Get("Version")]
 	if svc != nil {
-		ns = svc.Namespace
+		ns, proto = svc.Namespace, protocolOf(svc)
 	}
 	action := params.Get("Action")
 	if action == "" {
@@ -231,12 +267,12 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	b, err := encodeQueryResult(action, ns, reqID, out)
+	b, err := proto.EncodeResult(action, ns, reqID, out)
 	if err != nil {
 		fail(apierr.Internal(err))
 		return
 	}
-	writeQueryResult(w, b, reqID)
+	proto.WriteResult(w, b, reqID)
 }
 
 // readBody reads a bounded request body within a deadline, so that neither
