@@ -25,6 +25,7 @@ import (
 	"github.com/iamd/iamd/internal/iam"
 	"github.com/iamd/iamd/internal/kv"
 	"github.com/iamd/iamd/internal/revoke"
+	"github.com/iamd/iamd/internal/s3"
 	"github.com/iamd/iamd/internal/secretbox"
 	"github.com/iamd/iamd/internal/store/postgres"
 	"github.com/iamd/iamd/internal/store/sqlite"
@@ -56,6 +57,7 @@ type App struct {
 	IAM     *iam.Service
 	STS     *sts.Service
 	Authz   *authz.Engine
+	S3      *s3.Service     // buckets and objects; bytes under DATA/objects
 	Revoke  *revoke.Service // revocation set and session inventory
 	Handler http.Handler
 	// AdminCredentialsFile is where a generated admin key was written, if one was.
@@ -145,6 +147,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.STS = sts.New(sts.Config{IAM: a.IAM, Ring: a.ring, Now: cfg.Now, Rand: cfg.Rand, Inventory: a.Revoke})
 	a.Authz = authz.New(a.IAM, a.ring)
+	a.S3, err = s3.New(s3.Config{Store: a.store, Dir: filepath.Join(cfg.DataDir, "objects"), Now: cfg.Now, Rand: cfg.Rand, Log: cfg.Log})
+	if err != nil {
+		return nil, fmt.Errorf("object store: %w", err)
+	}
 	a.Authz.UseRevocations(a.Revoke)
 	iamService := httpapi.IAMService(a.IAM)
 	httpapi.EnableRevocations(iamService, a.IAM, a.Revoke)
@@ -155,6 +161,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Log:           cfg.Log,
 		Now:           cfg.Now,
 		Internal:      a.internalHandler(),
+		S3:            a.S3,
 	})
 	ok = true
 	return a, nil

@@ -26,6 +26,7 @@ import (
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/principal"
+	"github.com/iamd/iamd/internal/s3"
 )
 
 // API versions and XML namespaces of the Query services.
@@ -117,6 +118,8 @@ type Config struct {
 	// BodyTimeout bounds how long a client may take to send a request
 	// body; zero means 30 seconds.
 	BodyTimeout time.Duration
+	// S3 is the object store behind the REST-XML S3 API; nil disables it.
+	S3 *s3.Service
 }
 
 // Server is the http.Handler for every AWS protocol iamd speaks.
@@ -180,6 +183,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		http.NotFound(w, r)
+		return
+	}
+	if isS3Request(r) {
+		s.serveS3(w, r)
 		return
 	}
 	s.serveQuery(w, r)
