@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/arn"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/httpapi"
 	"github.com/iamd/iamd/internal/iam"
@@ -44,6 +45,10 @@ type Config struct {
 	AdminSecretAccessKey string // IAMD_ADMIN_SECRET_ACCESS_KEY
 	MasterKey            string // IAMD_MASTER_KEY (base64 or hex); default DATA/master.key
 
+	// AuditRetention is how long audit records are kept; zero means
+	// audit.DefaultRetention (90 days), negative keeps them forever.
+	AuditRetention time.Duration
+
 	Log  *slog.Logger
 	Now  func() time.Time
 	Rand io.Reader
@@ -60,6 +65,9 @@ type App struct {
 	S3      *s3.Service     // buckets and objects; bytes under DATA/objects
 	Revoke  *revoke.Service // revocation set and session inventory
 	Handler http.Handler
+	// Audit records every call; AuditStore is the trail it writes.
+	Audit      *audit.Trail
+	AuditStore audit.Store
 	// AdminCredentialsFile is where a generated admin key was written, if one was.
 	AdminCredentialsFile string
 	// AdminKeyID is the administrator's key created on this start, if any.
@@ -98,8 +106,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a := &App{cfg: cfg}
 	ok := false
 	defer func() {
-		if !ok && a.store != nil {
-			a.store.Close()
+		if !ok {
+			a.Close()
 		}
 	}()
 	var err error
@@ -154,6 +162,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	a.Authz.UseRevocations(a.Revoke)
 	iamService := httpapi.IAMService(a.IAM)
 	httpapi.EnableRevocations(iamService, a.IAM, a.Revoke)
+	if err := a.openAudit(ctx, master); err != nil {
+		return nil, err
+	}
 	a.Handler = httpapi.New(httpapi.Config{
 		Services:      []*httpapi.Service{iamService, httpapi.STSService(a.STS, a.IAM)},
 		Authenticator: a.Authz,
@@ -161,6 +172,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Log:           cfg.Log,
 		Now:           cfg.Now,
 		Internal:      a.internalHandler(),
+		JSONServices:  []*httpapi.JSONService{httpapi.CloudTrailService(a.AuditStore)},
+		Audit:         a.Audit,
+		AccountID:     cfg.AccountID,
 		S3:            a.S3,
 	})
 	ok = true
@@ -251,12 +265,39 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close releases the store.
+// Close writes the audit records still queued and releases the stores.
 func (a *App) Close() error {
-	if a.store == nil {
-		return nil
+	var errs []error
+	if a.Audit != nil {
+		errs = append(errs, a.Audit.Writer.Close())
+		a.Audit = nil
 	}
-	err := a.store.Close()
-	a.store = nil
-	return err
+	if a.AuditStore != nil {
+		errs = append(errs, a.AuditStore.Close())
+		a.AuditStore = nil
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+		a.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// openAudit opens the audit trail: DATA/audit.db beside the kv store, or
+// the same PostgreSQL database (docs/decisions/0008-audit-trail.md).
+func (a *App) openAudit(ctx context.Context, master []byte) error {
+	var err error
+	if strings.HasPrefix(a.cfg.Store, "postgres://") || strings.HasPrefix(a.cfg.Store, "postgresql://") {
+		a.AuditStore, err = postgres.OpenAudit(ctx, a.cfg.Store)
+	} else {
+		a.AuditStore, err = sqlite.OpenAudit(ctx, filepath.Join(a.cfg.DataDir, "audit.db"))
+	}
+	if err != nil {
+		return fmt.Errorf("open audit trail: %w", err)
+	}
+	a.Audit = &audit.Trail{
+		Writer: audit.NewWriter(audit.WriterConfig{Store: a.AuditStore, Log: a.cfg.Log}),
+		Hasher: audit.NewHasher(master),
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/iamd/iamd/internal/audit"
 )
 
 // Intervals of the server's background work.
@@ -72,6 +74,8 @@ func (a *App) startBackground(ctx context.Context) (wait func()) {
 		}
 	})
 	a.maintainRing(ctx)
+	a.pruneAudit(ctx)
+	every(auditPruneInterval, func() { a.pruneAudit(ctx) })
 	every(ringCheckInterval, func() { a.maintainRing(ctx) })
 	if w, ok := a.store.(watcher); ok {
 		a.watchGenerations(ctx, w, &wg)
@@ -86,6 +90,23 @@ func (a *App) startBackground(ctx context.Context) (wait func()) {
 		if err := a.Revoke.FlushUse(fctx); err != nil {
 			a.cfg.Log.Warn("flush session last use", "err", err)
 		}
+	}
+}
+
+// auditPruneInterval is how often records past the retention are deleted.
+const auditPruneInterval = time.Hour
+
+// pruneAudit deletes audit records older than the retention.
+func (a *App) pruneAudit(ctx context.Context) {
+	retention := a.cfg.AuditRetention
+	if retention == 0 {
+		retention = audit.DefaultRetention
+	}
+	n, err := audit.Prune(ctx, a.AuditStore, retention, a.cfg.Now())
+	if err != nil && ctx.Err() == nil {
+		a.cfg.Log.Warn("prune audit records", "err", err)
+	} else if n > 0 {
+		a.cfg.Log.Info("audit records pruned", "records", n, "retention", retention.String())
 	}
 }
 

@@ -55,7 +55,9 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request) {
 	prefix, op, _ := cutLast(target, '.')
 	var svc *JSONService
 	for _, js := range s.cfg.JSONServices {
-		if js.TargetPrefix == prefix {
+		// Newer SDKs (aws-sdk-go-v2) send only the last part of the
+		// prefix: "CloudTrail_20131101.LookupEvents".
+		if prefix != "" && (js.TargetPrefix == prefix || strings.HasSuffix(js.TargetPrefix, "."+prefix)) {
 			svc = js
 		}
 	}

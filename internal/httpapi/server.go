@@ -118,6 +118,13 @@ type Config struct {
 	// BodyTimeout bounds how long a client may take to send a request
 	// body; zero means 30 seconds.
 	BodyTimeout time.Duration
+	// JSONServices are the AWS JSON 1.1 services (CloudTrail), routed by
+	// X-Amz-Target.
+	JSONServices []*JSONService
+	// Audit records every call (audit.go); nil records nothing.
+	Audit Auditor
+	// AccountID is the recipientAccountId of audit records.
+	AccountID string
 	// S3 is the object store behind the REST-XML S3 API; nil disables it.
 	S3 *s3.Service
 }
@@ -189,6 +196,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveS3(w, r)
 		return
 	}
+	if r.Header.Get("X-Amz-Target") != "" {
+		s.serveJSON(w, r)
+		return
+	}
 	s.serveQuery(w, r)
 }
 
@@ -197,11 +208,16 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	reqID := s.cfg.NewRequestID()
 	ns := IAMNamespace
 	var proto Protocol = queryProtocol{}
+	rec := &CallRecord{Request: r, Time: now, RequestID: reqID}
 	fail := func(err error) {
 		e := apierr.As(err)
 		if e == nil || e.Code == apierr.InternalFailure {
 			s.cfg.Log.Error("request failed", "request_id", reqID, "err", err)
 			e = apierr.Internal(err)
+		}
+		rec.Err = e
+		if aerr := s.Audit(rec); aerr != nil {
+			e = apierr.As(aerr)
 		}
 		proto.WriteError(w, ns, reqID, e)
 	}
@@ -233,6 +249,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		ns, proto = svc.Namespace, protocolOf(svc)
 	}
 	action := params.Get("Action")
+	queryRecord(rec, svc, action, params)
 	if action == "" {
 		fail(apierr.New(apierr.MissingAction, "Missing Action"))
 		return
@@ -252,6 +269,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
+	rec.Caller, rec.Region = caller, region
 	if svc == nil {
 		fail(apierr.New(apierr.InvalidAction, "Could not find operation %s for version %s", action, params.Get("Version")))
 		return
@@ -277,6 +295,11 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	b, err := proto.EncodeResult(action, ns, reqID, out)
 	if err != nil {
 		fail(apierr.Internal(err))
+		return
+	}
+	rec.Output = out
+	if err := s.Audit(rec); err != nil {
+		fail(err)
 		return
 	}
 	proto.WriteResult(w, b, reqID)
