@@ -302,6 +302,8 @@ func (c *s3Call) route() error {
 		}
 	case has("uploads") && m == http.MethodPost:
 		return c.createMultipartUpload()
+	case has("tagging") && m == http.MethodGet:
+		return c.getObjectTagging()
 	case len(subresources(q)) > 0:
 		return apierr.New(s3.CodeNotImplemented, "A header or query you provided implies functionality that is not implemented.")
 	case m == http.MethodPut && c.r.Header.Get("X-Amz-Copy-Source") != "":
