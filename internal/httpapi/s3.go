@@ -88,6 +88,9 @@ type s3Call struct {
 
 	// rangeObjectSize is the object size an InvalidRange reports (-1: none).
 	rangeObjectSize int64
+
+	op      string // the operation, as CloudTrail names it
+	audited bool
 }
 
 func (s *Server) serveS3(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +98,8 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request) {
 	reqID := s.cfg.NewRequestID()
 	w.Header().Set("x-amz-request-id", reqID)
 	w.Header().Set("x-amz-id-2", s3HostID(reqID))
-	c := &s3Call{srv: s, w: w, r: r, ctx: r.Context(), reqID: reqID, env: envOf(r, now), query: r.URL.Query(), rangeObjectSize: -1}
+	c := &s3Call{srv: s, r: r, ctx: r.Context(), reqID: reqID, env: envOf(r, now), query: r.URL.Query(), rangeObjectSize: -1}
+	c.w = &auditWriter{ResponseWriter: w, c: c}
 	path := r.URL.Path
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
@@ -242,6 +246,7 @@ func (c *s3Call) route() error {
 	has := func(k string) bool { _, ok := q[k]; return ok }
 	if c.bucket == "" {
 		if m == http.MethodGet {
+			c.op = "ListBuckets"
 			return c.listBuckets()
 		}
 		return errMethodNotAllowed()
@@ -255,29 +260,40 @@ func (c *s3Call) route() error {
 		case has("policy"):
 			switch m {
 			case http.MethodGet:
+				c.op = "GetBucketPolicy"
 				return c.getBucketPolicy()
 			case http.MethodPut:
+				c.op = "PutBucketPolicy"
 				return c.putBucketPolicy()
 			case http.MethodDelete:
+				c.op = "DeleteBucketPolicy"
 				return c.deleteBucketPolicy()
 			}
 		case has("location") && m == http.MethodGet:
+			c.op = "GetBucketLocation"
 			return c.getBucketLocation()
 		case has("uploads") && m == http.MethodGet:
+			c.op = "ListMultipartUploads"
 			return c.listMultipartUploads()
 		case has("delete") && m == http.MethodPost:
+			c.op = "DeleteObjects"
 			return c.deleteObjects()
 		case len(subresources(q)) > 0:
 			return apierr.New(s3.CodeNotImplemented, "A header or query you provided implies functionality that is not implemented.")
 		case m == http.MethodPut:
+			c.op = "CreateBucket"
 			return c.createBucket()
 		case m == http.MethodHead:
+			c.op = "HeadBucket"
 			return c.headBucket()
 		case m == http.MethodDelete:
+			c.op = "DeleteBucket"
 			return c.deleteBucket()
 		case m == http.MethodGet && url.Values(q).Get("list-type") == "2":
+			c.op = "ListObjectsV2"
 			return c.listObjects(2)
 		case m == http.MethodGet:
+			c.op = "ListObjects"
 			return c.listObjects(1)
 		}
 		return errMethodNotAllowed()
@@ -290,31 +306,43 @@ func (c *s3Call) route() error {
 		switch m {
 		case http.MethodPut:
 			if c.r.Header.Get("X-Amz-Copy-Source") != "" {
+				c.op = "UploadPartCopy"
 				return c.uploadPartCopy()
 			}
+			c.op = "UploadPart"
 			return c.uploadPart()
 		case http.MethodPost:
+			c.op = "CompleteMultipartUpload"
 			return c.completeMultipartUpload()
 		case http.MethodDelete:
+			c.op = "AbortMultipartUpload"
 			return c.abortMultipartUpload()
 		case http.MethodGet:
+			c.op = "ListParts"
 			return c.listParts()
 		}
 	case has("uploads") && m == http.MethodPost:
+		c.op = "CreateMultipartUpload"
 		return c.createMultipartUpload()
 	case has("tagging") && m == http.MethodGet:
+		c.op = "GetObjectTagging"
 		return c.getObjectTagging()
 	case len(subresources(q)) > 0:
 		return apierr.New(s3.CodeNotImplemented, "A header or query you provided implies functionality that is not implemented.")
 	case m == http.MethodPut && c.r.Header.Get("X-Amz-Copy-Source") != "":
+		c.op = "CopyObject"
 		return c.copyObject()
 	case m == http.MethodPut:
+		c.op = "PutObject"
 		return c.putObject()
 	case m == http.MethodGet:
+		c.op = "GetObject"
 		return c.getObject(false)
 	case m == http.MethodHead:
+		c.op = "HeadObject"
 		return c.getObject(true)
 	case m == http.MethodDelete:
+		c.op = "DeleteObject"
 		return c.deleteObject()
 	}
 	return errMethodNotAllowed()
@@ -358,8 +386,16 @@ func (c *s3Call) fail(err error) {
 		c.srv.cfg.Log.Error("s3 request failed", "request_id", c.reqID, "err", err)
 		e = &apierr.Error{Code: s3.CodeInternalError, Message: "We encountered an internal error. Please try again."}
 	}
+	if aerr := c.record(e); aerr != nil {
+		e = apierr.As(aerr)
+	}
+	c.writeError(c.w.(*auditWriter).ResponseWriter, e)
+}
+
+// writeError writes S3's error document for e to w.
+func (c *s3Call) writeError(w http.ResponseWriter, e *apierr.Error) {
 	status := S3Status(e.Code)
-	h := c.w.Header()
+	h := w.Header()
 	for k := range h {
 		if k != "X-Amz-Request-Id" && k != "X-Amz-Id-2" && k != "Connection" {
 			delete(h, k)
@@ -375,15 +411,15 @@ func (c *s3Call) fail(err error) {
 		}
 	}
 	if c.r.Method == http.MethodHead || status == http.StatusNotModified {
-		c.w.WriteHeader(status)
+		w.WriteHeader(status)
 		return
 	}
 	resource := c.r.URL.Path
 	body, _ := xml.Marshal(s3ErrorDoc{Code: string(e.Code), Message: e.Message, Resource: resource, RequestID: c.reqID, HostID: s3HostID(c.reqID)})
 	h.Set("Content-Type", "application/xml")
-	c.w.WriteHeader(status)
-	c.w.Write([]byte(xml.Header))
-	c.w.Write(body)
+	w.WriteHeader(status)
+	w.Write([]byte(xml.Header))
+	w.Write(body)
 }
 
 // writeXML renders an S3 result document with a 200.
