@@ -17,13 +17,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/arn"
 	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/authz"
+	"github.com/iamd/iamd/internal/ec2"
 	"github.com/iamd/iamd/internal/httpapi"
 	"github.com/iamd/iamd/internal/iam"
+	"github.com/iamd/iamd/internal/imds"
 	"github.com/iamd/iamd/internal/kv"
 	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/s3"
@@ -65,6 +68,11 @@ type App struct {
 	S3      *s3.Service     // buckets and objects; bytes under DATA/objects
 	Revoke  *revoke.Service // revocation set and session inventory
 	Handler http.Handler
+	EC2     *ec2.Service // instances and their role sessions (instances.go)
+	IMDS    *imds.Server // the instances' metadata endpoints
+	// listenAddr is the address Serve listens on, for the container
+	// credentials URL the metadata endpoints publish.
+	listenAddr atomic.Value
 	// Audit records every call; AuditStore is the trail it writes.
 	Audit      *audit.Trail
 	AuditStore audit.Store
@@ -165,8 +173,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.openAudit(ctx, master); err != nil {
 		return nil, err
 	}
+	a.buildEC2()
 	a.Handler = httpapi.New(httpapi.Config{
-		Services:      []*httpapi.Service{iamService, httpapi.STSService(a.STS, a.IAM)},
+		Services:      []*httpapi.Service{iamService, httpapi.STSService(a.STS, a.IAM), httpapi.EC2Service(a.EC2)},
 		Authenticator: a.Authz,
 		Authorizer:    a.Authz,
 		Log:           cfg.Log,
@@ -225,6 +234,7 @@ func (a *App) bootstrapAdmin(ctx context.Context) error {
 
 func (a *App) internalHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle(httpapi.ContainerCredentialsPath, httpapi.ContainerCredentials(a.EC2, a.cfg.Log))
 	mux.HandleFunc("GET /_iamd/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`+"\n")
@@ -242,6 +252,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.cfg.Log.Handler(), slog.LevelWarn),
 	}
+	a.listenAddr.Store(ln.Addr().String())
 	bctx, stopBackground := context.WithCancel(ctx)
 	waitBackground := a.startBackground(bctx)
 	errc := make(chan error, 1)

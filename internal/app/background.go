@@ -77,6 +77,7 @@ func (a *App) startBackground(ctx context.Context) (wait func()) {
 	a.pruneAudit(ctx)
 	every(auditPruneInterval, func() { a.pruneAudit(ctx) })
 	every(ringCheckInterval, func() { a.maintainRing(ctx) })
+	a.runInstances(ctx, &wg)
 	if w, ok := a.store.(watcher); ok {
 		a.watchGenerations(ctx, w, &wg)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/sts"
 	"github.com/iamd/iamd/internal/token"
 )
@@ -166,7 +167,9 @@ func (s *Service) issue(ctx context.Context, in *Instance, gen uint64) (*issued,
 		return nil, &TrustError{Role: ra.Role.Name}
 	}
 	dur := min(ra.Role.MaxSessionDuration, int(SessionLifetime/time.Second))
-	out, err := s.sts.AssumeRole(ctx, nil, ra, sts.AssumeRoleInput{SessionName: in.ID, DurationSeconds: dur})
+	out, err := s.sts.AssumeRole(ctx, nil, ra, sts.AssumeRoleInput{
+		SessionName: in.ID, DurationSeconds: dur, Origin: revoke.Origin{UserAgent: ServicePrincipal},
+	})
 	if err != nil {
 		return nil, err
 	}

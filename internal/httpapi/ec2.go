@@ -219,7 +219,15 @@ func (a *ec2API) runInstances(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.reservation(insts[0].ReservationID, insts), nil
+	// EC2 answers RunInstances before the instances boot: they are
+	// pending in the response (and running, here at once, afterwards).
+	shown := make([]*ec2.Instance, len(insts))
+	for i, in := range insts {
+		cp := *in
+		cp.State = ec2.Pending
+		shown[i] = &cp
+	}
+	return a.reservation(insts[0].ReservationID, shown), nil
 }
 
 // instanceTags reads the TagSpecification entries for instances.

@@ -71,7 +71,7 @@ func (ec2Protocol) WriteResult(w http.ResponseWriter, body []byte, requestID str
 }
 
 type ec2ErrorDoc struct {
-	XMLName   xml.Name `xml:"Response"`
+	XMLName   xml.Name       `xml:"Response"`
 	Errors    []ec2ErrorItem `xml:"Errors>Error"`
 	RequestID string
 }

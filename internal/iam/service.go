@@ -74,6 +74,10 @@ func New(cfg Config) *Service {
 // Account is the account id the service manages.
 func (s *Service) Account() arn.AccountID { return s.account }
 
+// Generation is the number every IAM change advances (and Invalidate);
+// package ec2 re-checks instance sessions when it moves.
+func (s *Service) Generation() uint64 { return s.gen.Load() }
+
 // Invalidate marks every cached snapshot stale; the store layer calls it
 // when another node changed the shared store.
 func (s *Service) Invalidate() { s.gen.Add(1) }

@@ -213,10 +213,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			list = strings.Replace(list, "iam/\n", "", 1)
 		}
 		plain(w, http.StatusOK, list)
-	case strings.HasPrefix(path, "/latest/meta-data/iam"):
-		h.iam(w, r, in, strings.TrimPrefix(path, "/latest/meta-data/iam"))
 	case strings.HasPrefix(path, "/latest/meta-data/iamd/"):
 		h.container(w, in, strings.TrimPrefix(path, "/latest/meta-data/iamd/"))
+	case strings.HasPrefix(path, "/latest/meta-data/iam"):
+		h.iam(w, r, in, strings.TrimPrefix(path, "/latest/meta-data/iam"))
 	case path == "/latest/dynamic/instance-identity/document":
 		h.identity(w, in)
 	default:
