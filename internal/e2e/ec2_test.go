@@ -40,7 +40,7 @@ type instanceWorld struct {
 	iam *iam.Client
 }
 
-func newInstanceWorld(t *testing.T) *instanceWorld {
+func newInstanceWorld(t testing.TB) *instanceWorld {
 	t.Helper()
 	s := testserver.Start(t)
 	w := &instanceWorld{s: s, ec2: ec2.NewFromConfig(s.Config(testserver.Admin())), iam: s.IAM(testserver.Admin())}
@@ -49,7 +49,7 @@ func newInstanceWorld(t *testing.T) *instanceWorld {
 
 // role creates a role (with trust) that may list users, in a profile of
 // the same name.
-func (w *instanceWorld) role(t *testing.T, name, trust string) {
+func (w *instanceWorld) role(t testing.TB, name, trust string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := w.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
@@ -68,7 +68,7 @@ func (w *instanceWorld) role(t *testing.T, name, trust string) {
 }
 
 // run launches one instance with the profile and returns it.
-func (w *instanceWorld) run(t *testing.T, profile string, tokens ec2types.HttpTokensState) ec2types.Instance {
+func (w *instanceWorld) run(t testing.TB, profile string, tokens ec2types.HttpTokensState) ec2types.Instance {
 	t.Helper()
 	in := &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
 		InstanceType: ec2types.InstanceTypeT3Micro,
@@ -90,7 +90,7 @@ func (w *instanceWorld) run(t *testing.T, profile string, tokens ec2types.HttpTo
 	return out.Instances[0]
 }
 
-func endpointOf(t *testing.T, in ec2types.Instance) string {
+func endpointOf(t testing.TB, in ec2types.Instance) string {
 	t.Helper()
 	for _, tag := range in.Tags {
 		if aws.ToString(tag.Key) == "iamd:imds-endpoint" {
@@ -150,7 +150,7 @@ func get(t *testing.T, endpoint, path, tok string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func putToken(t *testing.T, endpoint, ttl string, hdr map[string]string) (*http.Response, string) {
+func putToken(t testing.TB, endpoint, ttl string, hdr map[string]string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, endpoint+"/latest/api/token", nil)
 	if ttl != "" {
@@ -626,7 +626,7 @@ print(c.access_key)
 	})
 }
 
-func tokenFor(t *testing.T, ep string) string {
+func tokenFor(t testing.TB, ep string) string {
 	t.Helper()
 	_, tok := putToken(t, ep, "60", nil)
 	return tok

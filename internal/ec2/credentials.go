@@ -106,6 +106,12 @@ func (s *Service) Credentials(ctx context.Context, instanceID string) (*RoleCred
 	return s.credentialsOf(ctx, in)
 }
 
+// CredentialsFor is Credentials for an instance record just read, which
+// saves the metadata endpoint a second read per fetch.
+func (s *Service) CredentialsFor(ctx context.Context, in *Instance) (*RoleCredentials, error) {
+	return s.credentialsOf(ctx, in)
+}
+
 func (s *Service) credentialsOf(ctx context.Context, in *Instance) (*RoleCredentials, error) {
 	if in.State != Running {
 		return nil, ErrNotRunning

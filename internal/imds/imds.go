@@ -52,7 +52,7 @@ const TimeFormat = "2006-01-02T15:04:05Z"
 // Source is where instances and their credentials come from (ec2.Service).
 type Source interface {
 	Instance(ctx context.Context, id string) (*ec2.Instance, error)
-	Credentials(ctx context.Context, id string) (*ec2.RoleCredentials, error)
+	CredentialsFor(ctx context.Context, in *ec2.Instance) (*ec2.RoleCredentials, error)
 	Account() arn.AccountID
 }
 
@@ -336,7 +336,7 @@ func (h *handler) iam(w http.ResponseWriter, r *http.Request, in *ec2.Instance, 
 		notFound(w)
 		return
 	}
-	c, err := h.s.cfg.Source.Credentials(r.Context(), in.ID)
+	c, err := h.s.cfg.Source.CredentialsFor(r.Context(), in)
 	var te *ec2.TrustError
 	switch {
 	case errors.As(err, &te):
