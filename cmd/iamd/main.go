@@ -1,6 +1,7 @@
 // Command iamd is a self-hosted, AWS-compatible IAM, STS and audit service.
 //
 //	iamd serve [--addr 127.0.0.1:8750] [--data ./iamd-data] [--account-id 000000000000] [--store URL]
+//	iamd revoke|sessions|whois …   (clients of a running server; see docs/revocation.md)
 //	iamd version
 //
 // Every serve flag can also be given as an IAMD_* environment variable
@@ -21,6 +22,7 @@ import (
 	"syscall"
 
 	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -43,6 +45,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
+	case "revoke", "sessions", "whois":
+		err := cli.Run(ctx, args[0], args[1:], cli.Env{Getenv: getenv, Stdout: stdout, Stderr: stderr})
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iamd", version)
 		return nil
@@ -59,6 +67,9 @@ func usage(w io.Writer) {
 
 commands:
   serve     run the server (IAM, STS) on one port
+  revoke    revoke sessions: AWS's way (--role/--user) or one session; list, undo
+  sessions  list the live sessions of a role or user
+  whois     who owns an access key, when and where it was issued, does it work
   version   print the version
 `)
 }

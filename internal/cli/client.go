@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/config"
+)
+
+// Query API versions.
+const (
+	IAMVersion = "2010-05-08"
+	STSVersion = "2011-06-15"
+)
+
+// Client calls iamd's Query APIs with SigV4-signed requests.
+type Client struct {
+	Endpoint    string
+	Region      string
+	Credentials aws.CredentialsProvider
+	HTTP        *http.Client
+	Now         func() time.Time
+	signer      *v4.Signer
+}
+
+// Client builds the command's client from its flags and the AWS
+// credential chain.
+func (c *Cmd) Client(ctx context.Context) (*Client, error) {
+	opts := []func(*config.LoadOptions) error{}
+	if c.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(c.profile))
+	}
+	if c.region != "" {
+		opts = append(opts, config.WithRegion(c.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	region := cfg.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE")
+	}
+	hc := c.Env.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Client{Endpoint: c.Endpoint(), Region: region, Credentials: cfg.Credentials, HTTP: hc, Now: time.Now, signer: v4.NewSigner()}, nil
+}
+
+// APIError is an error the server answered with.
+type APIError struct {
+	StatusCode int
+	Code       string
+	Message    string
+	RequestID  string
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// Code returns err's AWS error code, "" if it is not an APIError.
+func Code(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
+}
+
+// IAM calls an IAM-namespace action (iamd's own actions live there too)
+// and decodes its <ActionResult> into out (nil: ignore the result).
+func (cl *Client) IAM(ctx context.Context, action string, params url.Values, out any) error {
+	return cl.Query(ctx, "iam", IAMVersion, action, params, out)
+}
+
+// Query calls action of the Query service signed as service, at version.
+func (cl *Client) Query(ctx context.Context, service, version, action string, params url.Values, out any) error {
+	form := url.Values{}
+	for k, v := range params {
+		form[k] = v
+	}
+	form.Set("Action", action)
+	form.Set("Version", version)
+	body := form.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Endpoint+"/", strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	creds, err := cl.Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("AWS credentials: %w", err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	if err := cl.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cl.Region, cl.Now()); err != nil {
+		return fmt.Errorf("sign request: %w", err)
+	}
+	resp, err := cl.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s: read response: %w", action, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct {
+				Code    string
+				Message string
+			}
+			RequestID string `xml:"RequestId"`
+		}
+		if xml.Unmarshal(b, &e) != nil || e.Error.Code == "" {
+			return &APIError{StatusCode: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+		}
+		return &APIError{StatusCode: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, RequestID: e.RequestID}
+	}
+	if out == nil {
+		return nil
+	}
+	return decodeResult(b, action+"Result", out)
+}
+
+// decodeResult finds the element named result and decodes it into out.
+func decodeResult(b []byte, result string, out any) error {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return fmt.Errorf("response has no %s: %w", result, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == result {
+			return d.DecodeElement(out, &se)
+		}
+	}
+}
+
+// NewClient returns a Client for endpoint with the given credentials, for
+// programs and tests that do not go through the AWS credential chain.
+func NewClient(endpoint, region string, creds aws.CredentialsProvider, hc *http.Client) *Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return &Client{Endpoint: strings.TrimRight(endpoint, "/"), Region: region, Credentials: creds, HTTP: hc, Now: time.Now, signer: v4.NewSigner()}
+}
