@@ -20,8 +20,10 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/iamd/iamd/internal/app"
+	"github.com/iamd/iamd/internal/audit"
 	"github.com/iamd/iamd/internal/cli"
 )
 
@@ -45,6 +47,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], getenv, stderr)
+	case "audit":
+		err := cli.RunAudit(ctx, args[1:], cli.Env{Getenv: getenv, Stdout: stdout, Stderr: stderr}, auditLocal(getenv))
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
 	case "revoke", "sessions", "whois":
 		err := cli.Run(ctx, args[0], args[1:], cli.Env{Getenv: getenv, Stdout: stdout, Stderr: stderr})
 		if errors.Is(err, flag.ErrHelp) {
@@ -70,8 +78,17 @@ commands:
   revoke    revoke sessions: AWS's way (--role/--user) or one session; list, undo
   sessions  list the live sessions of a role or user
   whois     who owns an access key, when and where it was issued, does it work
+  audit     lookup, verify, export the audit trail; hash a secret to find its records
   version   print the version
 `)
+}
+
+// durationEnv returns the IAMD_* duration for a flag, or def.
+func durationEnv(getenv func(string) string, name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(envDefault(getenv, name, "")); err == nil {
+		return d
+	}
+	return def
 }
 
 // envDefault returns the IAMD_* variable for a flag, or def.
@@ -89,6 +106,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	data := fs.String("data", envDefault(getenv, "data", "./iamd-data"), "data directory (IAMD_DATA)")
 	account := fs.String("account-id", envDefault(getenv, "account-id", "000000000000"), "account id (IAMD_ACCOUNT_ID)")
 	store := fs.String("store", envDefault(getenv, "store", "sqlite"), "sqlite, or a postgres:// URL (IAMD_STORE)")
+	retention := fs.Duration("audit-retention", durationEnv(getenv, "audit-retention", audit.DefaultRetention), "how long audit records are kept (IAMD_AUDIT_RETENTION)")
 	level := fs.String("log-level", envDefault(getenv, "log-level", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -104,6 +122,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		AdminAccessKeyID:     getenv("IAMD_ADMIN_ACCESS_KEY_ID"),
 		AdminSecretAccessKey: getenv("IAMD_ADMIN_SECRET_ACCESS_KEY"),
 		MasterKey:            getenv("IAMD_MASTER_KEY"),
+		AuditRetention:       *retention,
 		Log:                  log,
 	})
 	if err != nil {

@@ -295,7 +295,7 @@ func (a *App) Close() error {
 }
 
 // openAudit opens the audit trail: DATA/audit.db beside the kv store, or
-// the same PostgreSQL database (docs/decisions/0008-audit-trail.md).
+// the same PostgreSQL database (docs/decisions/0009-audit-trail.md).
 func (a *App) openAudit(ctx context.Context, master []byte) error {
 	var err error
 	if strings.HasPrefix(a.cfg.Store, "postgres://") || strings.HasPrefix(a.cfg.Store, "postgresql://") {

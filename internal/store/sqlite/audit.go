@@ -30,7 +30,7 @@ type AuditStore struct {
 	w       *sql.Conn
 	wmu     sync.Mutex
 	ins     map[int]*sql.Stmt // multi-row inserts by row count
-	insRes  *sql.Stmt
+	insRes  map[int]*sql.Stmt // multi-row resource inserts by row count
 
 	readDB *sql.DB
 
@@ -56,7 +56,7 @@ func OpenAudit(ctx context.Context, path string) (*AuditStore, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: invalid database path %q", path)
 	}
-	s := &AuditStore{ins: map[int]*sql.Stmt{}}
+	s := &AuditStore{ins: map[int]*sql.Stmt{}, insRes: map[int]*sql.Stmt{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -66,10 +66,15 @@ func OpenAudit(ctx context.Context, path string) (*AuditStore, error) {
 	var err error
 	s.writeDB, err = openDB(driverName, path,
 		fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMS),
+		// Larger pages: a batch of records is written with fewer, larger
+		// writes (effective only when the file is created).
+		"PRAGMA page_size = 16384",
 		"PRAGMA journal_mode = WAL",
 		"PRAGMA synchronous = FULL",
-		// Bigger pages of the page cache for the indexes a batch touches.
+		// A bigger page cache for the indexes a batch touches, and fewer,
+		// larger checkpoints.
 		"PRAGMA cache_size = -65536",
+		"PRAGMA wal_autocheckpoint = 2048",
 	)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -94,8 +99,11 @@ func OpenAudit(ctx context.Context, path string) (*AuditStore, error) {
 			return nil, fmt.Errorf("sqlite: prepare: %w", err)
 		}
 	}
-	if s.insRes, err = s.w.PrepareContext(ctx, "INSERT INTO audit_resources (seq, event_time, type, name) VALUES (?,?,?,?)"); err != nil {
-		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	for _, n := range []int{1, insertRows} {
+		q := "INSERT OR IGNORE INTO audit_resources (seq, event_time, type, name) VALUES " + strings.TrimSuffix(strings.Repeat("(?,?,?,?),", n), ",")
+		if s.insRes[n], err = s.w.PrepareContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		}
 	}
 	s.readDB, err = openDB(driverName, path,
 		fmt.Sprintf("PRAGMA busy_timeout = %d", busyTimeoutMS),
@@ -159,6 +167,7 @@ func (s *AuditStore) Append(ctx context.Context, recs []*audit.Record) (err erro
 	}
 	seq, hash := audit.Chain(head.Seq, head.Hash, recs)
 	args := make([]any, 0, 12*insertRows)
+	var resArgs []any
 	for rest := recs; len(rest) > 0; {
 		n := 1
 		if len(rest) >= insertRows {
@@ -178,12 +187,20 @@ func (s *AuditStore) Append(ctx context.Context, recs []*audit.Record) (err erro
 		}
 		for _, r := range rest[:n] {
 			for _, res := range r.Resources {
-				if _, err := s.insRes.ExecContext(ctx, r.Seq, r.Time, res.Type, res.ARN); err != nil {
-					return fmt.Errorf("sqlite: audit insert resource: %w", err)
-				}
+				resArgs = append(resArgs, r.Seq, r.Time, res.Type, res.ARN)
 			}
 		}
 		rest = rest[n:]
+	}
+	for len(resArgs) > 0 {
+		n := 1
+		if len(resArgs) >= 4*insertRows {
+			n = insertRows
+		}
+		if _, err := s.insRes[n].ExecContext(ctx, resArgs[:4*n]...); err != nil {
+			return fmt.Errorf("sqlite: audit insert resource: %w", err)
+		}
+		resArgs = resArgs[4*n:]
 	}
 	if _, err := s.w.ExecContext(ctx, "UPDATE audit_chain SET seq = ?, hash = ? WHERE name = 'head'", seq, hash); err != nil {
 		return fmt.Errorf("sqlite: audit head: %w", err)
@@ -437,8 +454,8 @@ func (s *AuditStore) Close() error {
 		for _, st := range s.ins {
 			st.Close()
 		}
-		if s.insRes != nil {
-			s.insRes.Close()
+		for _, st := range s.insRes {
+			st.Close()
 		}
 		if s.readDB != nil {
 			errs = append(errs, s.readDB.Close())
