@@ -7,10 +7,16 @@ import "time"
 // the one with the latest cut-off stands for them: it matches a superset.
 type snapshot struct {
 	n       int
-	keys    map[string]string         // access key id → entry id
-	before  map[string]cut            // principal id → cut-off
-	names   map[string]map[string]cut // role id → session name → cut-off
-	sources map[string]cut            // source identity → cut-off
+	keys    map[string]string      // access key id → entry id
+	byPrin  map[string]*principals // role or user id → its cut-offs
+	sources map[string]cut         // source identity → cut-off
+}
+
+// principals holds one role's or user's cut-offs, so that a request costs
+// one lookup for its principal however the entries select it.
+type principals struct {
+	before cut            // every session; at == 0: none
+	names  map[string]cut // role session name → cut-off
 }
 
 // cut is a cut-off: sessions issued strictly before at (unix nanoseconds)
@@ -36,20 +42,16 @@ func build(entries map[string]Entry) *snapshot {
 			}
 			sn.keys[e.AccessKeyID] = e.ID
 		case IssuedBefore:
-			if sn.before == nil {
-				sn.before = map[string]cut{}
+			p := sn.principal(e.PrincipalID)
+			if c.at > p.before.at {
+				p.before = c
 			}
-			later(sn.before, e.PrincipalID, c)
 		case BySessionName:
-			if sn.names == nil {
-				sn.names = map[string]map[string]cut{}
+			p := sn.principal(e.PrincipalID)
+			if p.names == nil {
+				p.names = map[string]cut{}
 			}
-			m := sn.names[e.PrincipalID]
-			if m == nil {
-				m = map[string]cut{}
-				sn.names[e.PrincipalID] = m
-			}
-			later(m, e.SessionName, c)
+			later(p.names, e.SessionName, c)
 		case BySourceIdentity:
 			if sn.sources == nil {
 				sn.sources = map[string]cut{}
@@ -58,6 +60,18 @@ func build(entries map[string]Entry) *snapshot {
 		}
 	}
 	return sn
+}
+
+func (sn *snapshot) principal(id string) *principals {
+	if sn.byPrin == nil {
+		sn.byPrin = map[string]*principals{}
+	}
+	p := sn.byPrin[id]
+	if p == nil {
+		p = &principals{}
+		sn.byPrin[id] = p
+	}
+	return p
 }
 
 // match reports the entry that revokes a session, if any. Lookups in nil
@@ -70,12 +84,14 @@ func (sn *snapshot) match(keyID, principalID, sessionName, sourceIdentity string
 		return id, true
 	}
 	at := issued.UnixNano()
-	if c, ok := sn.before[principalID]; ok && at < c.at {
-		return c.id, true
-	}
-	if sn.names != nil && sessionName != "" {
-		if c, ok := sn.names[principalID][sessionName]; ok && at < c.at {
-			return c.id, true
+	if p := sn.byPrin[principalID]; p != nil {
+		if at < p.before.at {
+			return p.before.id, true
+		}
+		if p.names != nil && sessionName != "" {
+			if c, ok := p.names[sessionName]; ok && at < c.at {
+				return c.id, true
+			}
 		}
 	}
 	if sourceIdentity != "" {
