@@ -59,8 +59,9 @@ func isS3Request(r *http.Request) bool {
 	if r.URL.Query().Has("Action") {
 		return false
 	}
-	if r.Method == http.MethodPost && r.URL.Path == "/" &&
-		strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+	// S3 has no POST on the service root: an unsigned POST / is a Query
+	// call whatever its content type, and gets the Query protocol's error.
+	if r.Method == http.MethodPost && r.URL.Path == "/" {
 		return false
 	}
 	return true

@@ -108,22 +108,24 @@ func (c *s3Call) putObject() error {
 // conditional headers.
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
 func (c *s3Call) getObject(head bool) error {
-	if err := c.authorize("s3:GetObject", c.objectARN()); err != nil {
-		return err
+	// One read for the bucket policy and the object's record.
+	_, pol, o, err := c.srv.cfg.S3.Lookup(c.ctx, c.bucket, c.key)
+	c.policyLoaded, c.policy = true, pol
+	if aerr := c.authorize("s3:GetObject", c.objectARN()); aerr != nil {
+		return aerr
 	}
-	var (
-		o   *s3.Object
-		f   io.ReadSeekCloser
-		err error
-	)
-	if head {
-		o, err = c.srv.cfg.S3.HeadObject(c.ctx, c.bucket, c.key)
-	} else {
-		var file interface {
-			io.ReadSeekCloser
+	var f io.ReadSeekCloser
+	if err == nil && !head {
+		file, oerr := c.srv.cfg.S3.Open(o)
+		if oerr == nil {
+			f = file
+		} else {
+			// Replaced meanwhile: take the slow path that retries.
+			o, file, err = c.srv.cfg.S3.GetObject(c.ctx, c.bucket, c.key)
+			if err == nil {
+				f = file
+			}
 		}
-		o, file, err = c.srv.cfg.S3.GetObject(c.ctx, c.bucket, c.key)
-		f = file
 	}
 	if err != nil {
 		if apierr.Is(err, s3.CodeNoSuchKey) {

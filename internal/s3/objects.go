@@ -11,6 +11,7 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/kv"
+	"github.com/iamd/iamd/internal/policy"
 )
 
 // Meta is the metadata a client sets on an object.
@@ -302,3 +303,39 @@ func (s *Service) ListObjects(ctx context.Context, bucket string, in ListInput) 
 	})
 	return out, err
 }
+
+// Lookup reads a bucket (with its compiled policy) and one of its objects
+// in a single transaction: the hot path of GetObject and HeadObject, which
+// need both to authorize and answer. The bucket is nil with NoSuchBucket;
+// the object nil with NoSuchKey.
+func (s *Service) Lookup(ctx context.Context, bucket, key string) (*Bucket, *policy.Named, *Object, error) {
+	var (
+		b   *Bucket
+		o   *Object
+		err error
+	)
+	err = s.store.View(ctx, func(tx kv.Tx) error {
+		b, o = nil, nil
+		var err error
+		if b, err = getBucket(tx, bucket); err != nil {
+			return err
+		}
+		o, err = getJSON[Object](tx, tObjects, objectKey(bucket, key))
+		if errors.Is(err, kv.ErrNotFound) {
+			return errNoSuchKey()
+		}
+		return err
+	})
+	if b == nil || b.Policy == "" {
+		return b, nil, o, err
+	}
+	c, cerr := s.compile(b.Policy)
+	if cerr != nil {
+		return nil, nil, nil, apierr.Internal(cerr)
+	}
+	return b, &policy.Named{ID: "BucketPolicy", Type: "resource", Policy: c}, o, err
+}
+
+// Open opens an object's bytes; the caller closes the file. ErrNotExist
+// means the object was replaced or deleted since its record was read.
+func (s *Service) Open(o *Object) (*os.File, error) { return os.Open(s.blobPath(o.Blob)) }
