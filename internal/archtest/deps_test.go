@@ -55,7 +55,13 @@ var rules = []rule{
 	{"internal/principal", stdlibOnly("internal/arn"), "who a caller is is vocabulary, not behaviour"},
 	{"internal/iam", anyOf(append([]string{"net/http"}, stores...)...), "domain packages know neither HTTP nor a store"},
 	{"internal/sts", anyOf(append([]string{"net/http"}, stores...)...), "domain packages know neither HTTP nor a store"},
+	{"internal/revoke", anyOf(append([]string{"net/http"}, stores...)...), "domain packages know neither HTTP nor a store"},
+	{"internal/audit", anyOf(append([]string{"net/http"}, stores...)...), "domain packages know neither HTTP nor a store"},
+	{"internal/s3", anyOf(append([]string{"net/http"}, stores...)...), "domain packages know neither HTTP nor a store"},
+	{"internal/ec2", anyOf(append([]string{"net/http"}, stores...)...), "domain packages know neither HTTP nor a store"},
+	{"internal/imds", anyOf(stores...), "the metadata service serves credentials from the domain, never from a store"},
 	{"internal/httpapi", anyOf(stores...), "the HTTP edge never touches a store; only internal/app wires them"},
+	{"internal/cli", anyOf(append([]string{mod + "internal/app", mod + "internal/iam", mod + "internal/authz"}, stores...)...), "the CLI is a client of the server's API, never of its internals"},
 	{"internal/authz", anyOf(stores...), "authorization reads IAM through its cached snapshots, never a store"},
 }
 
