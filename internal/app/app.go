@@ -168,8 +168,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
 	a.Authz.UseRevocations(a.Revoke)
-	iamService := httpapi.IAMService(a.IAM)
-	httpapi.EnableRevocations(iamService, a.IAM, a.Revoke)
+	iamService := httpapi.IAMService(a.IAM, a.Revoke)
 	if err := a.openAudit(ctx, master); err != nil {
 		return nil, err
 	}

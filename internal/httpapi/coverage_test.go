@@ -31,7 +31,7 @@ func coverageServices() []struct {
 		model string
 		title string
 	}{
-		{IAMService(nil), "iam/2010-05-08", "IAM (Query protocol, `Version=2010-05-08`)"},
+		{IAMService(nil, nil), "iam/2010-05-08", "IAM (Query protocol, `Version=2010-05-08`)"},
 		{STSService(nil, nil), "sts/2011-06-15", "STS (Query protocol, `Version=2011-06-15`)"},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/iamd/iamd/internal/iam"
+	"github.com/iamd/iamd/internal/revoke"
 )
 
 // IAM's Query API: decode each action's parameters, authorize, call the
@@ -13,11 +14,12 @@ import (
 // iamAPI holds what IAM handlers need.
 type iamAPI struct {
 	svc *iam.Service
+	rev *revoke.Service // iamd's own revocation actions
 }
 
 // IAMService returns the IAM Query service.
-func IAMService(svc *iam.Service) *Service {
-	a := &iamAPI{svc: svc}
+func IAMService(svc *iam.Service, rev *revoke.Service) *Service {
+	a := &iamAPI{svc: svc, rev: rev}
 	m := map[string]Handler{}
 	// Each file registers its own actions.
 	for _, register := range []func(map[string]Handler){

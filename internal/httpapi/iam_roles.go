@@ -35,7 +35,7 @@ type xmlRole struct {
 	Description              string    `xml:",omitempty"`
 	MaxSessionDuration       int       `xml:",omitempty"`
 	PermissionsBoundary      *xmlBoundary
-	Tags                     *xmlTagList         `xml:"Tags,omitempty"`
+	Tags                     *xmlTagList      `xml:"Tags,omitempty"`
 	RoleLastUsed             *xmlRoleLastUsed `xml:",omitempty"`
 }
 

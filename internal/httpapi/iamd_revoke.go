@@ -20,35 +20,17 @@ import (
 // iamdAPI serves iamd's own actions.
 type iamdAPI struct {
 	iam *iam.Service
-	rev *revoke.Service // nil until EnableRevocations
+	rev *revoke.Service
 }
 
-// registerIamd declares iamd's actions on the IAM service. Until
-// EnableRevocations gives them a revocation service they answer
-// ServiceUnavailable.
+// registerIamd declares iamd's own actions on the IAM service.
 func (a *iamAPI) registerIamd(m map[string]Handler) {
-	(&iamdAPI{iam: a.svc}).register(m)
-}
-
-func (x *iamdAPI) register(m map[string]Handler) {
+	x := &iamdAPI{iam: a.svc, rev: a.rev}
 	m["RevokeSession"] = x.revokeSession
 	m["ListRevocations"] = x.listRevocations
 	m["DeleteRevocation"] = x.deleteRevocation
 	m["ListSessions"] = x.listSessions
 	m["GetAccessKeyDetails"] = x.getAccessKeyDetails
-}
-
-// EnableRevocations connects iamd's own IAM actions to the revocation
-// set and session inventory. iamService is what IAMService returned.
-func EnableRevocations(iamService *Service, svc *iam.Service, rev *revoke.Service) {
-	(&iamdAPI{iam: svc, rev: rev}).register(iamService.Actions)
-}
-
-func (x *iamdAPI) ready() error {
-	if x.rev == nil {
-		return apierr.New(apierr.ServiceUnavailable, "Session revocation is not enabled on this server.")
-	}
-	return nil
 }
 
 var (
@@ -167,9 +149,6 @@ func parseTime(c *Call, name string) (time.Time, error) {
 // AccessKeyId (one session); RoleName and RoleSessionName; SourceIdentity;
 // RoleName or UserName with an optional IssuedBefore (default now).
 func (x *iamdAPI) revokeSession(c *Call) (any, error) {
-	if err := x.ready(); err != nil {
-		return nil, err
-	}
 	keyID, err := c.Params.Optional("AccessKeyId", ruleAccessKeyID)
 	if err != nil {
 		return nil, err
@@ -273,9 +252,6 @@ func (x *iamdAPI) revokeSession(c *Call) (any, error) {
 // ListRevocations lists the revocations in force, newest first, optionally
 // for one role or user.
 func (x *iamdAPI) listRevocations(c *Call) (any, error) {
-	if err := x.ready(); err != nil {
-		return nil, err
-	}
 	p, err := x.principalParam(c, false)
 	if err != nil {
 		return nil, err
@@ -305,9 +281,6 @@ func (x *iamdAPI) listRevocations(c *Call) (any, error) {
 // DeleteRevocation undoes a revocation: the sessions it matched work
 // again (unless something else revokes them).
 func (x *iamdAPI) deleteRevocation(c *Call) (any, error) {
-	if err := x.ready(); err != nil {
-		return nil, err
-	}
 	id, err := c.Params.Required("RevocationId", ruleRevocationID)
 	if err != nil {
 		return nil, err
@@ -438,9 +411,6 @@ func (x *iamdAPI) sessionOf(s *revoke.Session, status, by string) xmlSession {
 // ListSessions lists the live sessions of a role or user, oldest first,
 // with their last use and whether they are revoked.
 func (x *iamdAPI) listSessions(c *Call) (any, error) {
-	if err := x.ready(); err != nil {
-		return nil, err
-	}
 	p, err := x.principalParam(c, true)
 	if err != nil {
 		return nil, err
@@ -470,9 +440,6 @@ func (x *iamdAPI) listSessions(c *Call) (any, error) {
 // and from where it was issued, when it was last used and whether it still
 // works: `iamd whois`.
 func (x *iamdAPI) getAccessKeyDetails(c *Call) (any, error) {
-	if err := x.ready(); err != nil {
-		return nil, err
-	}
 	id, err := c.Params.Required("AccessKeyId", ruleAccessKeyID)
 	if err != nil {
 		return nil, err
