@@ -28,6 +28,7 @@ import (
 	"github.com/iamd/iamd/internal/iam"
 	"github.com/iamd/iamd/internal/imds"
 	"github.com/iamd/iamd/internal/kv"
+	"github.com/iamd/iamd/internal/metrics"
 	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/s3"
 	"github.com/iamd/iamd/internal/secretbox"
@@ -67,6 +68,7 @@ type App struct {
 	Authz   *authz.Engine
 	S3      *s3.Service     // buckets and objects; bytes under DATA/objects
 	Revoke  *revoke.Service // revocation set and session inventory
+	Metrics *metrics.Metrics
 	Handler http.Handler
 	EC2     *ec2.Service // instances and their role sessions (instances.go)
 	IMDS    *imds.Server // the instances' metadata endpoints
@@ -173,6 +175,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.buildEC2()
+	a.Metrics = metrics.New()
 	a.Handler = httpapi.New(httpapi.Config{
 		Services:      []*httpapi.Service{iamService, httpapi.STSService(a.STS, a.IAM), httpapi.EC2Service(a.EC2)},
 		Authenticator: a.Authz,
@@ -180,6 +183,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Log:           cfg.Log,
 		Now:           cfg.Now,
 		Internal:      a.internalHandler(),
+		Metrics:       a.Metrics,
 		JSONServices:  []*httpapi.JSONService{httpapi.CloudTrailService(a.AuditStore)},
 		Audit:         a.Audit,
 		AccountID:     cfg.AccountID,
@@ -234,6 +238,7 @@ func (a *App) bootstrapAdmin(ctx context.Context) error {
 func (a *App) internalHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(httpapi.ContainerCredentialsPath, httpapi.ContainerCredentials(a.EC2, a.cfg.Log))
+	mux.Handle("GET /_iamd/metrics", a.Metrics.Handler())
 	mux.HandleFunc("GET /_iamd/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`+"\n")

@@ -25,6 +25,7 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/authz"
+	"github.com/iamd/iamd/internal/metrics"
 	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/s3"
 )
@@ -118,6 +119,8 @@ type Config struct {
 	// BodyTimeout bounds how long a client may take to send a request
 	// body; zero means 30 seconds.
 	BodyTimeout time.Duration
+	// Metrics counts finished calls; nil counts nothing.
+	Metrics *metrics.Metrics
 	// JSONServices are the AWS JSON 1.1 services (CloudTrail), routed by
 	// X-Amz-Target.
 	JSONServices []*JSONService
