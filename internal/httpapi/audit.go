@@ -54,8 +54,13 @@ var globalServices = map[string]bool{"iam": true, "sts": true}
 // instead of the result. Other records are written within the audit
 // writer's flush interval. Calling Audit again for the same call does
 // nothing.
-func (s *Server) Audit(c *CallRecord) error {
-	if s.cfg.Audit == nil || c == nil || c.done {
+func (s *Server) Audit(c *CallRecord) (err error) {
+	if c == nil || c.done {
+		return nil
+	}
+	defer func() { s.observe(c, err) }()
+	if s.cfg.Audit == nil {
+		c.done = true
 		return nil
 	}
 	c.done = true
@@ -214,4 +219,33 @@ func tlsVersion(v uint16) string {
 		return "TLSv1.2"
 	}
 	return tls.VersionName(v)
+}
+
+// observe counts the finished call in the metrics. The action label is
+// only taken from requests that authenticated and named a real action, so
+// that unauthenticated clients cannot mint label values.
+func (s *Server) observe(c *CallRecord, auditErr error) {
+	if s.cfg.Metrics == nil {
+		return
+	}
+	code := "OK"
+	err := c.Err
+	if err == nil {
+		err = auditErr
+	}
+	if err != nil {
+		code = string(apierr.InternalFailure)
+		if e := apierr.As(err); e != nil {
+			code = string(e.Code)
+		}
+	}
+	action := c.Action
+	if c.Caller == nil || code == string(apierr.InvalidAction) || code == string(apierr.MissingAction) || action == "" {
+		action = "Unknown"
+	}
+	service := c.Service
+	if service == "" {
+		service = "unknown"
+	}
+	s.cfg.Metrics.ObserveRequest(service, action, code, s.cfg.Now().Sub(c.Time))
 }
