@@ -44,6 +44,23 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
+// BenchmarkOpenCold opens a token the ring has not opened before: the cost
+// of a session's first request (base64, AES-GCM, decode).
+func BenchmarkOpenCold(b *testing.B) {
+	r := newTestRing(b, 1)
+	tok := seal(b, r, benchSession())
+	set := r.set.Load()
+	b.SetBytes(int64(len(tok)))
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		if _, err := r.open(tok, set); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, cpu)
+}
+
 func BenchmarkOpenParallel(b *testing.B) {
 	r := newTestRing(b, 1)
 	tok := seal(b, r, benchSession())

@@ -100,6 +100,7 @@ func newSealer(k Key) (*sealer, error) {
 type keySet struct {
 	keys   []*sealer // newest first
 	active *sealer
+	opened openedCache
 }
 
 // find looks the key id up by linear scan: a ring holds a handful of keys

@@ -209,7 +209,26 @@ var bufPool = sync.Pool{New: func() any {
 // never panics and never allocates more than the token's own size. It does
 // not check expiry: the caller compares Expires with its clock, because an
 // expired token is a different AWS error (ExpiredToken) from an invalid one.
+//
+// The returned Session may be shared with other callers that opened the
+// same token (see openedCache): treat it as read-only.
 func (r *Ring) Open(tok string) (*Session, error) {
+	set := r.set.Load()
+	if set != nil {
+		if s := set.opened.get(tok); s != nil {
+			return s, nil
+		}
+	}
+	s, err := r.open(tok, set)
+	if err != nil {
+		return nil, err
+	}
+	set.opened.put(tok, s)
+	return s, nil
+}
+
+// open is Open without the cache.
+func (r *Ring) open(tok string, set *keySet) (*Session, error) {
 	if len(tok) < enc.EncodedLen(sealedOver) || len(tok) > MaxTokenLen {
 		return nil, ErrInvalid
 	}
@@ -229,7 +248,6 @@ func (r *Ring) Open(tok string) (*Session, error) {
 	if raw[0] != version1 {
 		return nil, ErrInvalid
 	}
-	set := r.set.Load()
 	if set == nil {
 		return nil, ErrUnknownKey
 	}

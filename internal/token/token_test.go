@@ -495,3 +495,24 @@ func TestConcurrentOpenDuringRotation(t *testing.T) {
 		t.Errorf("got %d keys, want 51 (no rotation lost)", got)
 	}
 }
+
+func TestACachedTokenDoesNotOutliveItsKey(t *testing.T) {
+	t.Parallel()
+	r := newTestRing(t, 1)
+	tok := seal(t, r, benchSession())
+	for range 2 { // the second open is served from the cache
+		if _, err := r.Open(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.Rotate(t0, rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Open(tok); err != nil {
+		t.Fatalf("after a rotation the old key still opens its tokens: %v", err)
+	}
+	r.Prune(t0.Add(time.Hour))
+	if _, err := r.Open(tok); !errors.Is(err, ErrInvalid) {
+		t.Errorf("after its key was pruned: got %v, want ErrInvalid", err)
+	}
+}
