@@ -1,7 +1,7 @@
 // Command iamd is a self-hosted, AWS-compatible IAM, STS and audit service.
 //
 //	iamd serve [--addr 127.0.0.1:8750] [--data ./iamd-data] [--account-id 000000000000] [--store URL]
-//	iamd revoke|sessions|whois …   (clients of a running server; see docs/revocation.md)
+//	iamd revoke|sessions|whois|instances …   (clients of a running server; see docs/revocation.md, docs/ec2-imds.md)
 //	iamd version
 //
 // Every serve flag can also be given as an IAMD_* environment variable
@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		}
 		return err
-	case "revoke", "sessions", "whois":
+	case "revoke", "sessions", "whois", "instances":
 		err := cli.Run(ctx, args[0], args[1:], cli.Env{Getenv: getenv, Stdout: stdout, Stderr: stderr})
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -78,6 +78,7 @@ commands:
   revoke    revoke sessions: AWS's way (--role/--user) or one session; list, undo
   sessions  list the live sessions of a role or user
   whois     who owns an access key, when and where it was issued, does it work
+  instances list EC2 instances: state, profile and role, metadata endpoint, launch time
   audit     lookup, verify, export the audit trail; hash a secret to find its records
   version   print the version
 `)
