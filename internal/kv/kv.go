@@ -8,7 +8,10 @@
 // gives all of that with one small contract that SQLite and PostgreSQL both
 // satisfy and one contract suite can test; see
 // docs/decisions/0001-kv-store-contract.md. Append-heavy, query-heavy data
-// (the audit trail) has its own interface in its own package.
+// (the audit trail) has its own interface in its own package. Frequently
+// written records nobody caches (the session inventory) go through
+// UpdateUncached, which leaves the generation, and so every node's caches,
+// alone; see docs/decisions/0013-session-inventory-group-commit.md.
 //
 // This package holds only interfaces and sentinel errors; no I/O.
 package kv
@@ -30,9 +33,18 @@ type Store interface {
 	// concurrent transaction conflicts, so fn must not have side effects
 	// outside tx. A successful Update advances the store's generation.
 	Update(ctx context.Context, fn func(Tx) error) error
-	// Generation returns a number that every committed Update advances,
-	// on any node sharing the store; caches compare it to know they are
-	// stale.
+	// UpdateUncached is Update for tables no cache is built from: records
+	// kept for people, such as the session inventory and last-use times,
+	// written far more often than the IAM model. It has Update's
+	// atomicity, isolation and durability (committed when it returns nil;
+	// fn may run more than once), but it does not advance the generation,
+	// so other nodes do not drop their caches for it. A table written with
+	// UpdateUncached must therefore never be cached by Generation, and a
+	// table cached by Generation must only be written with Update.
+	UpdateUncached(ctx context.Context, fn func(Tx) error) error
+	// Generation returns a number that every committed Update (not
+	// UpdateUncached) advances, on any node sharing the store; caches
+	// compare it to know they are stale.
 	Generation(ctx context.Context) (uint64, error)
 	// Close releases the store's resources.
 	Close() error

@@ -53,9 +53,12 @@ type Origin struct {
 	UserAgent string
 }
 
-// RecordSession writes an issued session to the inventory. STS calls it
-// before it hands the credentials out, so every session anyone holds is
-// in the inventory.
+// RecordSession writes an issued session to the inventory and returns once
+// the record is durable. STS calls it before it hands the credentials out,
+// so every session anyone holds is in the inventory. Concurrent calls
+// share one transaction (inventory_batch.go), written with UpdateUncached:
+// nothing caches the inventory, so issuing a session does not make other
+// nodes drop their caches.
 func (s *Service) RecordSession(ctx context.Context, t *token.Session, o Origin) error {
 	acct := arn.AccountID(t.Account)
 	r := &Session{
@@ -76,13 +79,7 @@ func (s *Service) RecordSession(ctx context.Context, t *token.Session, o Origin)
 	if err != nil {
 		return apierr.Internal(err)
 	}
-	err = s.store.Update(ctx, func(tx kv.Tx) error {
-		if err := tx.Put(tSessions, r.AccessKeyID, b); err != nil {
-			return err
-		}
-		return tx.Put(tPrincipal, principalKey(r), nil)
-	})
-	if err != nil {
+	if err := s.sessions.write(ctx, &pendingSession{rec: r, val: b}); err != nil {
 		return apierr.Internal(fmt.Errorf("revoke: record session: %w", err))
 	}
 	return nil
@@ -227,7 +224,7 @@ func (s *Service) FlushUse(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	err := s.store.UpdateUncached(ctx, func(tx kv.Tx) error {
 		for k, p := range batch {
 			if err := tx.Put(tSessionUse, k, []byte(strconv.FormatInt(p.at, 10))); err != nil {
 				return err
@@ -264,7 +261,7 @@ func (s *Service) PruneSessions(ctx context.Context) error {
 	if err != nil || len(dead) == 0 {
 		return err
 	}
-	return s.store.Update(ctx, func(tx kv.Tx) error {
+	return s.store.UpdateUncached(ctx, func(tx kv.Tx) error {
 		for _, r := range dead {
 			for _, d := range [][2]string{{tSessions, r.AccessKeyID}, {tSessionUse, r.AccessKeyID}, {tPrincipal, principalKey(r)}} {
 				if err := tx.Delete(d[0], d[1]); err != nil {

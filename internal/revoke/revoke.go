@@ -132,7 +132,8 @@ type Service struct {
 	entries map[string]Entry
 	version uint64 // revoke.meta version of entries
 
-	use sync.Map // access key id → *useSlot (inventory.go)
+	use      sync.Map      // access key id → *useSlot (inventory.go)
+	sessions *sessionBatch // group commit of inventory records (inventory_batch.go)
 }
 
 // Table names in the kv store.
@@ -158,6 +159,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Retention = 90 * 24 * time.Hour
 	}
 	s := &Service{store: cfg.Store, now: cfg.Now, log: cfg.Log, retention: cfg.Retention, entries: map[string]Entry{}}
+	s.sessions = newSessionBatch(cfg.Store)
 	s.snap.Store(&snapshot{})
 	s.version = ^uint64(0) // force the first load
 	if err := s.Reload(ctx); err != nil {

@@ -2,7 +2,8 @@
 // iamd nodes against one shared database.
 //
 // Layout: iamd_kv(tbl, k bytea, v bytea) ordered by (tbl, k); a one-row
-// iamd_generation table whose bigint every committed Update increments;
+// iamd_generation table whose bigint every committed Update (not
+// UpdateUncached) increments;
 // iamd_meta holding schema_version. The schema is created and upgraded at
 // Open by embedded migrations, serialized between nodes by an advisory
 // lock.
@@ -119,8 +120,21 @@ func (s *Store) View(ctx context.Context, fn func(kv.Tx) error) error {
 // database reports a serialization failure or deadlock, and commits it
 // with the next generation if fn returns nil.
 func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) error {
+	return s.retry(ctx, fn, s.update)
+}
+
+// UpdateUncached is Update without the generation: it neither takes the
+// writer lock nor writes the generation row nor notifies, so it runs in
+// parallel with Updates and other UpdateUncached calls; SERIALIZABLE
+// still makes it atomic, and a conflict re-runs fn as in Update. Its
+// tables are disjoint from the cached ones, so conflicts are rare.
+func (s *Store) UpdateUncached(ctx context.Context, fn func(kv.Tx) error) error {
+	return s.retry(ctx, fn, s.updateUncached)
+}
+
+func (s *Store) retry(ctx context.Context, fn func(kv.Tx) error, once func(context.Context, func(kv.Tx) error) error) error {
 	for attempt := 1; ; attempt++ {
-		err := s.update(ctx, fn)
+		err := once(ctx, fn)
 		if err == nil || !retryable(err) {
 			return err
 		}
@@ -163,6 +177,24 @@ func (s *Store) update(ctx context.Context, fn func(kv.Tx) error) error {
 		SELECT value, pg_notify('`+Channel+`', value::text) FROM g`).Scan(&gen, nil)
 	if err != nil {
 		return fmt.Errorf("postgres: advance generation: %w", err)
+	}
+	if err := pgtx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) updateUncached(ctx context.Context, fn func(kv.Tx) error) error {
+	pgtx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return fmt.Errorf("postgres: begin update: %w", err)
+	}
+	defer pgtx.Rollback(context.Background())
+	t := &tx{ctx: ctx, tx: pgtx, writable: true}
+	err = fn(t)
+	t.done = true
+	if err != nil {
+		return err
 	}
 	if err := pgtx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", err)

@@ -3,7 +3,7 @@
 //
 // Layout: one WITHOUT ROWID table kv(tbl, k, v) ordered by (tbl, k), and a
 // meta table holding schema_version and the generation counter that every
-// committed Update increments in the same transaction. The schema is
+// committed Update (not UpdateUncached) increments in the same transaction. The schema is
 // created and upgraded at Open by migrations embedded in the binary.
 //
 // Concurrency: one writer, many readers. Update holds the only write
@@ -148,7 +148,16 @@ func (s *Store) View(ctx context.Context, fn func(kv.Tx) error) error {
 // Update runs fn in a write transaction and commits it, with the
 // generation increment, if fn returns nil. fn runs exactly once: the
 // write lock plus BEGIN IMMEDIATE leave nothing to conflict with.
-func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) (err error) {
+func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) error {
+	return s.update(ctx, fn, true)
+}
+
+// UpdateUncached is Update without the generation increment.
+func (s *Store) UpdateUncached(ctx context.Context, fn func(kv.Tx) error) error {
+	return s.update(ctx, fn, false)
+}
+
+func (s *Store) update(ctx context.Context, fn func(kv.Tx) error, advance bool) (err error) {
 	// Checked first because select picks at random among ready cases, and
 	// not every driver checks the context before running a statement.
 	if err := ctx.Err(); err != nil {
@@ -180,8 +189,10 @@ func (s *Store) Update(ctx context.Context, fn func(kv.Tx) error) (err error) {
 	if err != nil {
 		return err
 	}
-	if _, err := s.wStmts.bump.ExecContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: advance generation: %w", err)
+	if advance {
+		if _, err := s.wStmts.bump.ExecContext(ctx); err != nil {
+			return fmt.Errorf("sqlite: advance generation: %w", err)
+		}
 	}
 	if _, err := s.w.ExecContext(ctx, "COMMIT"); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)

@@ -76,6 +76,8 @@ func Run(t *testing.T, open func(t *testing.T) kv.Store, opts ...Option) {
 		{"a Tx used after its function returns fails", testTxAfterReturn},
 		{"generation advances on each committed Update and not on failed ones", testGeneration},
 		{"concurrent read-modify-write Updates lose no update and leak no retried effects", testConcurrentUpdates},
+		{"UpdateUncached commits, rolls back and is seen like Update but leaves the generation alone", testUpdateUncached},
+		{"concurrent UpdateUncached and Update calls all commit", testUpdateUncachedConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -878,4 +880,118 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func testUpdateUncached(t *testing.T, s kv.Store) {
+	put(t, s, "cached", "k", "v")
+	g := generation(t, s)
+	err := s.UpdateUncached(ctx(t), func(tx kv.Tx) error {
+		if v, err := tx.Get("cached", "k"); err != nil || string(v) != "v" {
+			return fmt.Errorf("Get inside UpdateUncached: got %q, %v; want v", v, err)
+		}
+		if err := tx.Put("records", "a", []byte("1")); err != nil {
+			return err
+		}
+		return tx.Put("records", "b", []byte("2"))
+	})
+	if err != nil {
+		t.Fatalf("UpdateUncached: %v", err)
+	}
+	if got := scanKeys(t, s, "records", "", "", 0); strings.Join(got, ",") != "a,b" {
+		t.Errorf("keys after UpdateUncached: got %v, want [a b]", got)
+	}
+	if got := generation(t, s); got != g {
+		t.Errorf("generation after UpdateUncached: got %d, want %d", got, g)
+	}
+
+	err = s.UpdateUncached(ctx(t), func(tx kv.Tx) error {
+		if err := tx.Put("records", "c", nil); err != nil {
+			return err
+		}
+		if err := tx.Delete("records", "a"); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("failing UpdateUncached: got %v, want the error fn returned", err)
+	}
+	if got := scanKeys(t, s, "records", "", "", 0); strings.Join(got, ",") != "a,b" {
+		t.Errorf("keys after a failed UpdateUncached: got %v, want [a b]", got)
+	}
+
+	c, cancel := context.WithCancel(ctx(t))
+	cancel()
+	if err := s.UpdateUncached(c, func(tx kv.Tx) error { return tx.Put("records", "z", nil) }); err == nil {
+		t.Errorf("UpdateUncached with a cancelled context: got nil error, want one")
+	}
+	if _, ok := get(t, s, "records", "z"); ok {
+		t.Errorf("key written with a cancelled context: found, want absent")
+	}
+	if err := s.View(ctx(t), func(tx kv.Tx) error { return tx.Put("records", "v", nil) }); err == nil {
+		t.Errorf("View after UpdateUncached wrote: got nil error, want one")
+	}
+
+	put(t, s, "cached", "k", "w")
+	if got := generation(t, s); got <= g {
+		t.Errorf("generation after an Update following UpdateUncached: got %d, want > %d", got, g)
+	}
+}
+
+// testUpdateUncachedConcurrent runs blind UpdateUncached writers (the
+// session inventory's shape) beside read-modify-write Updates: every
+// write lands, the counter loses nothing, and the generation counts the
+// Updates alone.
+func testUpdateUncachedConcurrent(t *testing.T, s kv.Store) {
+	const workers, each = 4, 25
+	g0 := generation(t, s)
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*workers)
+	for w := range workers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				err := s.UpdateUncached(ctx(t), func(tx kv.Tx) error {
+					return tx.Put("records", fmt.Sprintf("%d/%03d", w, i), []byte("x"))
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range each {
+				err := s.Update(ctx(t), func(tx kv.Tx) error {
+					n := 0
+					if v, err := tx.Get("counter", "n"); err == nil {
+						fmt.Sscan(string(v), &n)
+					} else if !errors.Is(err, kv.ErrNotFound) {
+						return err
+					}
+					return tx.Put("counter", "n", []byte(fmt.Sprint(n+1)))
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := len(scanKeys(t, s, "records", "", "", 0)); got != workers*each {
+		t.Errorf("records: got %d, want %d", got, workers*each)
+	}
+	if v, _ := get(t, s, "counter", "n"); string(v) != fmt.Sprint(workers*each) {
+		t.Errorf("counter: got %s, want %d", v, workers*each)
+	}
+	if g := generation(t, s); g-g0 != workers*each {
+		t.Errorf("generation advanced by %d, want %d (the Updates only)", g-g0, workers*each)
+	}
 }
