@@ -55,6 +55,8 @@ const (
 	EntityTemporarilyUnmodifiable Code = "EntityTemporarilyUnmodifiable"
 	PolicyEvaluation              Code = "PolicyEvaluation"
 	ServiceFailure                Code = "ServiceFailure"
+	PasswordPolicyViolation       Code = "PasswordPolicyViolation"
+	InvalidUserType               Code = "InvalidUserType"
 
 	// STS modeled errors.
 	PackedPolicyTooLarge Code = "PackedPolicyTooLarge"

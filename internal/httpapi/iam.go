@@ -32,6 +32,8 @@ func IAMService(svc *iam.Service, rev *revoke.Service) *Service {
 		a.registerInstanceProfiles,
 		a.registerMFA,
 		a.registerTags,
+		a.registerMoreTags,
+		a.registerLogin,
 		a.registerSimulator,
 		a.registerIamd,
 	} {

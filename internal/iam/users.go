@@ -129,6 +129,14 @@ func (s *Service) UpdateUser(ctx context.Context, name, newName, newPath string)
 // membership, policies, MFA devices) to the new name.
 func (s *Service) renameUserRefs(tx kv.Tx, oldName, newName string) error {
 	oldL, newL := lower(oldName), lower(newName)
+	if ok, err := exists(tx, tLoginProfiles, oldL); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		if err := moveKey(tx, tLoginProfiles, oldL, newL); err != nil {
+			return err
+		}
+	}
 	keys, err := scanKeys(tx, tUserKeys, oldL+"/")
 	if err != nil {
 		return err
@@ -229,6 +237,12 @@ func (s *Service) DeleteUser(ctx context.Context, name string) error {
 			return notFound(err, "user", name)
 		}
 		n := lower(u.Name)
+		if ok, err := exists(tx, tLoginProfiles, n); err != nil || ok {
+			if ok {
+				return apierr.New(apierr.DeleteConflict, "Cannot delete entity, must delete login profile first.")
+			}
+			return err
+		}
 		for _, c := range []struct {
 			table, prefix, what string
 		}{

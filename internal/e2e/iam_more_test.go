@@ -1,0 +1,156 @@
+package e2e
+
+// aws-sdk-go-v2 against a real iamd for the tag actions of policies,
+// instance profiles and MFA devices, login profiles and the password
+// policy, the account actions, service-linked roles and federation
+// tokens: the client is the oracle for the wire shapes.
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/iamd/iamd/internal/testserver"
+)
+
+func tagKV(ts []iamtypes.Tag) string {
+	s := ""
+	for _, t := range ts {
+		s += aws.ToString(t.Key) + "=" + aws.ToString(t.Value) + ";"
+	}
+	return s
+}
+
+func TestMoreTagsThroughTheSDK(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t)
+	admin := s.IAM(testserver.Admin())
+	pol := must[*iam.CreatePolicyOutput](t)(admin.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("tagged"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)})).Policy
+	must[*iam.CreateInstanceProfileOutput](t)(admin.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("web")}))
+	dev := must[*iam.CreateVirtualMFADeviceOutput](t)(admin.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("phone")})).VirtualMFADevice
+	tags := []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("web")}, {Key: aws.String("Env"), Value: aws.String("prod")}}
+
+	t.Run("a policy's tags are set, listed and removed", func(t *testing.T) {
+		must[*iam.TagPolicyOutput](t)(admin.TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: pol.Arn, Tags: tags}))
+		out := must[*iam.ListPolicyTagsOutput](t)(admin.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: pol.Arn}))
+		if got, want := tagKV(out.Tags), "Env=prod;team=web;"; got != want || out.IsTruncated {
+			t.Errorf("got %s (truncated %v), want %s", got, out.IsTruncated, want)
+		}
+		must[*iam.UntagPolicyOutput](t)(admin.UntagPolicy(ctx, &iam.UntagPolicyInput{PolicyArn: pol.Arn, TagKeys: []string{"env"}}))
+		got := must[*iam.GetPolicyOutput](t)(admin.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: pol.Arn})).Policy.Tags
+		if tagKV(got) != "team=web;" {
+			t.Errorf("GetPolicy tags: got %s, want team=web;", tagKV(got))
+		}
+	})
+	t.Run("an instance profile's tags page", func(t *testing.T) {
+		must[*iam.TagInstanceProfileOutput](t)(admin.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String("web"), Tags: tags}))
+		p1 := must[*iam.ListInstanceProfileTagsOutput](t)(admin.ListInstanceProfileTags(ctx, &iam.ListInstanceProfileTagsInput{InstanceProfileName: aws.String("web"), MaxItems: aws.Int32(1)}))
+		if tagKV(p1.Tags) != "Env=prod;" || !p1.IsTruncated || p1.Marker == nil {
+			t.Fatalf("first page: got %s truncated %v", tagKV(p1.Tags), p1.IsTruncated)
+		}
+		p2 := must[*iam.ListInstanceProfileTagsOutput](t)(admin.ListInstanceProfileTags(ctx, &iam.ListInstanceProfileTagsInput{InstanceProfileName: aws.String("web"), Marker: p1.Marker}))
+		if tagKV(p2.Tags) != "team=web;" || p2.IsTruncated {
+			t.Errorf("second page: got %s truncated %v", tagKV(p2.Tags), p2.IsTruncated)
+		}
+		must[*iam.UntagInstanceProfileOutput](t)(admin.UntagInstanceProfile(ctx, &iam.UntagInstanceProfileInput{InstanceProfileName: aws.String("web"), TagKeys: []string{"team", "Env"}}))
+		out := must[*iam.ListInstanceProfileTagsOutput](t)(admin.ListInstanceProfileTags(ctx, &iam.ListInstanceProfileTagsInput{InstanceProfileName: aws.String("web")}))
+		if len(out.Tags) != 0 {
+			t.Errorf("got %s, want no tags", tagKV(out.Tags))
+		}
+	})
+	t.Run("an MFA device's tags are set, listed and removed", func(t *testing.T) {
+		must[*iam.TagMFADeviceOutput](t)(admin.TagMFADevice(ctx, &iam.TagMFADeviceInput{SerialNumber: dev.SerialNumber, Tags: tags}))
+		must[*iam.UntagMFADeviceOutput](t)(admin.UntagMFADevice(ctx, &iam.UntagMFADeviceInput{SerialNumber: dev.SerialNumber, TagKeys: []string{"team"}}))
+		out := must[*iam.ListMFADeviceTagsOutput](t)(admin.ListMFADeviceTags(ctx, &iam.ListMFADeviceTagsInput{SerialNumber: dev.SerialNumber}))
+		if tagKV(out.Tags) != "Env=prod;" {
+			t.Errorf("got %s, want Env=prod;", tagKV(out.Tags))
+		}
+	})
+	t.Run("missing resources are NoSuchEntity", func(t *testing.T) {
+		_, err := admin.ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: aws.String("arn:aws:iam::000000000000:policy/none")})
+		wantCode(t, err, "NoSuchEntity")
+		_, err = admin.TagInstanceProfile(ctx, &iam.TagInstanceProfileInput{InstanceProfileName: aws.String("none"), Tags: tags})
+		wantCode(t, err, "NoSuchEntity")
+		_, err = admin.UntagMFADevice(ctx, &iam.UntagMFADeviceInput{SerialNumber: aws.String("arn:aws:iam::000000000000:mfa/none"), TagKeys: []string{"k"}})
+		wantCode(t, err, "NoSuchEntity")
+	})
+	t.Run("tagging needs its own permission", func(t *testing.T) {
+		ro := newUser(t, s, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"*"}]}`)
+		_, err := s.IAM(ro).TagPolicy(ctx, &iam.TagPolicyInput{PolicyArn: pol.Arn, Tags: tags})
+		wantCode(t, err, "AccessDenied")
+		must[*iam.ListPolicyTagsOutput](t)(s.IAM(ro).ListPolicyTags(ctx, &iam.ListPolicyTagsInput{PolicyArn: pol.Arn}))
+	})
+}
+
+func TestLoginProfilesThroughTheSDK(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t)
+	admin := s.IAM(testserver.Admin())
+	// ChangePassword needs no permission once the policy lets users change
+	// their own password.
+	jo := newUser(t, s, "jo", "")
+
+	t.Run("no password policy is NoSuchEntity", func(t *testing.T) {
+		_, err := admin.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})
+		wantCode(t, err, "NoSuchEntity")
+	})
+	t.Run("the password policy round-trips", func(t *testing.T) {
+		must[*iam.UpdateAccountPasswordPolicyOutput](t)(admin.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{
+			MinimumPasswordLength: aws.Int32(10), RequireNumbers: true, RequireSymbols: true, AllowUsersToChangePassword: true,
+			MaxPasswordAge: aws.Int32(90), PasswordReusePrevention: aws.Int32(3)}))
+		p := must[*iam.GetAccountPasswordPolicyOutput](t)(admin.GetAccountPasswordPolicy(ctx, &iam.GetAccountPasswordPolicyInput{})).PasswordPolicy
+		if aws.ToInt32(p.MinimumPasswordLength) != 10 || !p.RequireNumbers || !p.RequireSymbols || p.RequireUppercaseCharacters ||
+			!p.AllowUsersToChangePassword || !p.ExpirePasswords || aws.ToInt32(p.MaxPasswordAge) != 90 || aws.ToInt32(p.PasswordReusePrevention) != 3 {
+			t.Errorf("got %+v", p)
+		}
+		_, err := admin.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(5)})
+		wantCode(t, err, "ValidationError")
+	})
+	t.Run("a weak password violates the policy", func(t *testing.T) {
+		_, err := admin.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("jo"), Password: aws.String("short1!")})
+		wantCode(t, err, "PasswordPolicyViolation")
+	})
+	t.Run("a login profile is created and read without its password", func(t *testing.T) {
+		lp := must[*iam.CreateLoginProfileOutput](t)(admin.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{
+			UserName: aws.String("jo"), Password: aws.String("long-enough-1!"), PasswordResetRequired: true})).LoginProfile
+		if aws.ToString(lp.UserName) != "jo" || !lp.PasswordResetRequired || lp.CreateDate == nil {
+			t.Errorf("got %+v", lp)
+		}
+		_, err := admin.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("jo"), Password: aws.String("long-enough-1!")})
+		wantCode(t, err, "EntityAlreadyExists")
+		got := must[*iam.GetLoginProfileOutput](t)(admin.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("jo")})).LoginProfile
+		if aws.ToString(got.UserName) != "jo" || !got.PasswordResetRequired {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("the user changes its own password with the old one", func(t *testing.T) {
+		_, err := s.IAM(jo).ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("wrong-pass-1!"), NewPassword: aws.String("brand-new-2!")})
+		wantCode(t, err, "InvalidUserType")
+		must[*iam.ChangePasswordOutput](t)(s.IAM(jo).ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("long-enough-1!"), NewPassword: aws.String("brand-new-2!")}))
+		got := must[*iam.GetLoginProfileOutput](t)(admin.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("jo")})).LoginProfile
+		if got.PasswordResetRequired {
+			t.Error("PasswordResetRequired is still set after ChangePassword")
+		}
+		_, err = s.IAM(jo).ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("brand-new-2!"), NewPassword: aws.String("long-enough-1!")})
+		wantCode(t, err, "PasswordPolicyViolation")
+	})
+	t.Run("without the policy's permission a user may not change its password", func(t *testing.T) {
+		must[*iam.UpdateAccountPasswordPolicyOutput](t)(admin.UpdateAccountPasswordPolicy(ctx, &iam.UpdateAccountPasswordPolicyInput{}))
+		_, err := s.IAM(jo).ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("brand-new-2!"), NewPassword: aws.String("Another-one-3!")})
+		wantCode(t, err, "AccessDenied")
+	})
+	t.Run("a user with a login profile cannot be deleted", func(t *testing.T) {
+		must[*iam.UpdateLoginProfileOutput](t)(admin.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("jo"), Password: aws.String("Another-one-3!")}))
+		must[*iam.DeleteAccessKeyOutput](t)(admin.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("jo"), AccessKeyId: aws.String(jo.KeyID)}))
+		_, err := admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("jo")})
+		wantCode(t, err, "DeleteConflict")
+		must[*iam.DeleteLoginProfileOutput](t)(admin.DeleteLoginProfile(ctx, &iam.DeleteLoginProfileInput{UserName: aws.String("jo")}))
+		_, err = admin.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("jo")})
+		wantCode(t, err, "NoSuchEntity")
+		must[*iam.DeleteUserOutput](t)(admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("jo")}))
+		must[*iam.DeleteAccountPasswordPolicyOutput](t)(admin.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{}))
+	})
+}
