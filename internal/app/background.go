@@ -135,6 +135,9 @@ func (a *App) watchGenerations(ctx context.Context, w watcher, wg *sync.WaitGrou
 		if g != last {
 			last = g
 			a.IAM.Invalidate()
+			if a.S3 != nil {
+				a.S3.Invalidate() // buckets, bucket policies, object records
+			}
 			if err := a.Revoke.Reload(ctx); err != nil && ctx.Err() == nil {
 				a.cfg.Log.Warn("reload revocations", "err", err)
 			}

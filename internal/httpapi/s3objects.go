@@ -3,9 +3,11 @@ package httpapi
 import (
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -114,13 +116,17 @@ func (c *s3Call) getObject(head bool) error {
 	if aerr := c.authorize("s3:GetObject", c.objectARN()); aerr != nil {
 		return aerr
 	}
-	var f io.ReadSeekCloser
+	// A small object's bytes come from memory (s3.Service.ReadSmall); a
+	// larger one is streamed from its file.
+	var (
+		f     io.ReadSeekCloser
+		small []byte
+	)
 	if err == nil && !head {
-		file, oerr := c.srv.cfg.S3.Open(o)
-		if oerr == nil {
-			f = file
-		} else {
+		small, f, err = c.open(o)
+		if err != nil && errors.Is(err, os.ErrNotExist) {
 			// Replaced meanwhile: take the slow path that retries.
+			var file *os.File
 			o, file, err = c.srv.cfg.S3.GetObject(c.ctx, c.bucket, c.key)
 			if err == nil {
 				f = file
@@ -168,6 +174,11 @@ func (c *s3Call) getObject(head bool) error {
 	if head || n == 0 {
 		return nil
 	}
+	if f == nil {
+		// Headers and body go out in one write.
+		c.w.Write(small[start : start+n])
+		return nil
+	}
 	if start > 0 {
 		if _, err := f.Seek(start, io.SeekStart); err != nil {
 			return nil // headers are out; the short body tells the client
@@ -176,6 +187,19 @@ func (c *s3Call) getObject(head bool) error {
 	// *os.File through io.LimitReader: net/http can sendfile it.
 	io.Copy(c.w, io.LimitReader(f, n))
 	return nil
+}
+
+// open returns a small object's bytes, or a larger one's file.
+func (c *s3Call) open(o *s3.Object) ([]byte, io.ReadSeekCloser, error) {
+	if o.Size <= s3.SmallObjectSize {
+		b, err := c.srv.cfg.S3.ReadSmall(o)
+		return b, nil, err
+	}
+	f, err := c.srv.cfg.S3.Open(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, f, nil
 }
 
 // checkConditions applies If-Match, If-Unmodified-Since, If-None-Match and

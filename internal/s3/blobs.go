@@ -164,6 +164,7 @@ func (s *Service) removeBlob(id string) {
 	if id == "" {
 		return
 	}
+	s.blobs.remove(id)
 	if err := os.Remove(s.blobPath(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		s.log.Warn("s3: remove blob", "blob", id, "err", err)
 	}

@@ -64,7 +64,7 @@ func (s *Service) CreateMultipartUpload(ctx context.Context, bucket, key string,
 	if err := os.MkdirAll(s.uploadDir(id), 0o700); err != nil {
 		return nil, fmt.Errorf("s3: upload dir: %w", err)
 	}
-	err = s.store.Update(ctx, func(tx kv.Tx) error {
+	err = s.update(ctx, func(tx kv.Tx) error {
 		if _, err := getBucket(tx, bucket); err != nil {
 			return err
 		}
@@ -119,7 +119,7 @@ func (s *Service) UploadPart(ctx context.Context, uploadID string, number int, i
 		p.Checksum = &Checksum{Algorithm: strings.ToUpper(in.Checksum.Algorithm), Value: w.sum}
 	}
 	var old string
-	err = s.store.Update(ctx, func(tx kv.Tx) error {
+	err = s.update(ctx, func(tx kv.Tx) error {
 		old = ""
 		if _, err := getUpload(tx, in.Bucket, in.Key, uploadID); err != nil {
 			return err
@@ -249,7 +249,7 @@ func (s *Service) CompleteMultipartUpload(ctx context.Context, bucket, key, uplo
 	}
 	o := &Object{Key: key, Size: w.size, ETag: etag, LastModified: s.now().UTC(), Meta: u.Meta, Parts: len(chosen), Blob: id}
 	var old string
-	err = s.store.Update(ctx, func(tx kv.Tx) error {
+	err = s.update(ctx, func(tx kv.Tx) error {
 		old = ""
 		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
 			return err
@@ -305,7 +305,7 @@ func (s *Service) AbortMultipartUpload(ctx context.Context, bucket, key, uploadI
 	if !validUploadID(uploadID) {
 		return errNoSuchUpload()
 	}
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		if _, err := getUpload(tx, bucket, key, uploadID); err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ func (s *Service) PutObject(ctx context.Context, in *PutInput) (*Object, error) 
 // any object with the same key.
 func (s *Service) publish(ctx context.Context, bucket string, o *Object) error {
 	var old string
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		old = ""
 		if _, err := getBucket(tx, bucket); err != nil {
 			return err
@@ -151,7 +151,7 @@ func (s *Service) GetObject(ctx context.Context, bucket, key string) (*Object, *
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
 func (s *Service) DeleteObject(ctx context.Context, bucket, key string) error {
 	var old string
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		old = ""
 		if _, err := getBucket(tx, bucket); err != nil {
 			return err
@@ -304,36 +304,22 @@ func (s *Service) ListObjects(ctx context.Context, bucket string, in ListInput) 
 	return out, err
 }
 
-// Lookup reads a bucket (with its compiled policy) and one of its objects
-// in a single transaction: the hot path of GetObject and HeadObject, which
-// need both to authorize and answer. The bucket is nil with NoSuchBucket;
-// the object nil with NoSuchKey.
+// Lookup returns a bucket (with its compiled policy) and one of its
+// objects, read in a single transaction or, when neither has changed since,
+// from memory: the hot path of GetObject and HeadObject, which need both to
+// authorize and answer. The bucket is nil with NoSuchBucket; the object nil
+// with NoSuchKey. The records may be shared: they must not be modified.
 func (s *Service) Lookup(ctx context.Context, bucket, key string) (*Bucket, *policy.Named, *Object, error) {
-	var (
-		b   *Bucket
-		o   *Object
-		err error
-	)
-	err = s.store.View(ctx, func(tx kv.Tx) error {
-		b, o = nil, nil
-		var err error
-		if b, err = getBucket(tx, bucket); err != nil {
-			return err
-		}
-		o, err = getJSON[Object](tx, tObjects, objectKey(bucket, key))
-		if errors.Is(err, kv.ErrNotFound) {
-			return errNoSuchKey()
-		}
-		return err
-	})
-	if b == nil || b.Policy == "" {
-		return b, nil, o, err
+	be, oe, err := s.lookup(ctx, bucket, key)
+	switch {
+	case err != nil:
+		return nil, nil, nil, err
+	case be.b == nil:
+		return nil, nil, nil, errNoSuchBucket()
+	case oe.o == nil:
+		return be.b, be.policy, nil, errNoSuchKey()
 	}
-	c, cerr := s.compile(b.Policy)
-	if cerr != nil {
-		return nil, nil, nil, apierr.Internal(cerr)
-	}
-	return b, &policy.Named{ID: "BucketPolicy", Type: "resource", Policy: c}, o, err
+	return be.b, be.policy, oe.o, nil
 }
 
 // Open opens an object's bytes; the caller closes the file. ErrNotExist

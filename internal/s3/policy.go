@@ -14,20 +14,14 @@ import (
 // none), for authorization as a resource-based policy. A missing bucket is
 // NoSuchBucket; the caller decides whether the caller may learn that.
 func (s *Service) BucketPolicy(ctx context.Context, bucket string) (*Bucket, *policy.Named, error) {
-	b, err := s.Bucket(ctx, bucket)
+	e, err := s.bucketEntry(ctx, bucket)
 	if err != nil {
 		return nil, nil, err
 	}
-	if b.Policy == "" {
-		return b, nil, nil
+	if e.b == nil {
+		return nil, nil, errNoSuchBucket()
 	}
-	c, err := s.compile(b.Policy)
-	if err != nil {
-		// It was valid when it was put; a newer engine that rejects it
-		// must not turn into an allow.
-		return nil, nil, apierr.Internal(err)
-	}
-	return b, &policy.Named{ID: "BucketPolicy", Type: "resource", Policy: c}, nil
+	return e.b, e.policy, nil
 }
 
 // PutBucketPolicy validates doc as a resource-based policy whose resources
@@ -51,7 +45,7 @@ func (s *Service) PutBucketPolicy(ctx context.Context, bucket, doc string) error
 	if _, err := s.compile(doc); err != nil {
 		return apierr.Wrap(CodeMalformedPolicy, err, "%s", err.Error())
 	}
-	return s.store.Update(ctx, func(tx kv.Tx) error {
+	return s.update(ctx, func(tx kv.Tx) error {
 		b, err := getBucket(tx, bucket)
 		if err != nil {
 			return err
@@ -91,7 +85,7 @@ func (s *Service) GetBucketPolicy(ctx context.Context, bucket string) (string, e
 // DeleteBucketPolicy removes the policy; removing none is not an error.
 func (s *Service) DeleteBucketPolicy(ctx context.Context, bucket string) error {
 	var old string
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		b, err := getBucket(tx, bucket)
 		if err != nil {
 			return err

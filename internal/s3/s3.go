@@ -108,6 +108,8 @@ type Service struct {
 	log   *slog.Logger
 
 	policies sync.Map // policy document → *policy.Compiled
+	cache    metaCache
+	blobs    blobCache
 }
 
 // New returns a Service, creating its directories and clearing the
@@ -224,7 +226,7 @@ func (s *Service) CreateBucket(ctx context.Context, name, region string) (*Bucke
 		return nil, err
 	}
 	b := &Bucket{Name: name, Created: s.now().UTC().Truncate(time.Millisecond), Region: region}
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		if _, err := tx.Get(tBuckets, name); err == nil {
 			return apierr.New(CodeBucketAlreadyOwnedByYou, "Your previous request to create the named bucket succeeded and you already own it.")
 		} else if !errors.Is(err, kv.ErrNotFound) {
@@ -238,15 +240,17 @@ func (s *Service) CreateBucket(ctx context.Context, name, region string) (*Bucke
 	return b, nil
 }
 
-// Bucket returns a bucket's record, or NoSuchBucket.
+// Bucket returns a bucket's record, or NoSuchBucket. The record may be
+// shared with other callers: it must not be modified.
 func (s *Service) Bucket(ctx context.Context, name string) (*Bucket, error) {
-	var b *Bucket
-	err := s.store.View(ctx, func(tx kv.Tx) error {
-		var err error
-		b, err = getBucket(tx, name)
-		return err
-	})
-	return b, err
+	e, err := s.bucketEntry(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if e.b == nil {
+		return nil, errNoSuchBucket()
+	}
+	return e.b, nil
 }
 
 func getBucket(tx kv.Tx, name string) (*Bucket, error) {
@@ -279,7 +283,7 @@ func (s *Service) ListBuckets(ctx context.Context) ([]*Bucket, error) {
 // https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html
 func (s *Service) DeleteBucket(ctx context.Context, name string) error {
 	var uploads []string
-	err := s.store.Update(ctx, func(tx kv.Tx) error {
+	err := s.update(ctx, func(tx kv.Tx) error {
 		uploads = uploads[:0]
 		if _, err := getBucket(tx, name); err != nil {
 			return err
