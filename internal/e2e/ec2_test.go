@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -47,8 +48,8 @@ func newInstanceWorld(t testing.TB) *instanceWorld {
 	return w
 }
 
-// role creates a role (with trust) that may list users, in a profile of
-// the same name.
+// role creates a role (with trust) that may list users and read objects,
+// in a profile of the same name.
 func (w *instanceWorld) role(t testing.TB, name, trust string) {
 	t.Helper()
 	ctx := context.Background()
@@ -56,7 +57,7 @@ func (w *instanceWorld) role(t testing.TB, name, trust string) {
 		t.Fatal(err)
 	}
 	if _, err := w.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("read"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:GetRole"],"Resource":"*"}]}`)}); err != nil {
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:GetRole","s3:GetObject"],"Resource":"*"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.iam.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(name)}); err != nil {
@@ -535,10 +536,12 @@ func iamdCall(t *testing.T, s *testserver.Server, c testserver.Creds, params url
 }
 
 // TestLeakedInstanceCredentialsScenario is the seed scenario for
-// instances: the role session leaks off the metadata endpoint, is used
-// from elsewhere, is revoked — role-wide with AWSRevokeOlderSessions, then
-// surgically by access key — and each time the outsider is denied while a
-// boto3 client on the instance's endpoint works again after its next
+// instances (issue 6, part 6): the role session leaks off the metadata
+// endpoint and reads an object of the account's bucket from elsewhere with
+// aws-sdk-go-v2's S3 client; it is revoked — role-wide with the console's
+// AWSRevokeOlderSessions, then surgically by access key with `iamd revoke`
+// — and each time the outsider gets AccessDenied on GetObject while a boto3
+// client on the instance's endpoint reads the object again after its next
 // refresh, with no stop/start; an instance of another role keeps its session.
 func TestLeakedInstanceCredentialsScenario(t *testing.T) {
 	t.Parallel()
@@ -546,23 +549,31 @@ func TestLeakedInstanceCredentialsScenario(t *testing.T) {
 	w := newInstanceWorld(t)
 	w.role(t, "app", ec2Trust)
 	w.role(t, "batch", ec2Trust)
+	const bucket, key, secret = "payroll", "2026/salaries.csv", "name,salary\nemy,1\n"
+	admin := s3Client(w.s, testserver.Admin())
+	must[*s3.CreateBucketOutput](t)(admin.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}))
+	must[*s3.PutObjectOutput](t)(admin.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(secret)}))
 	ep := endpointOf(t, w.run(t, "app", ec2types.HttpTokensStateRequired))
 	otherEP := endpointOf(t, w.run(t, "batch", ""))
 	other, err := imdsCreds(otherEP)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// onInstance runs boto3 with credentials from the instance endpoint
-	// only, lists users (the protected read) and prints its access key.
+	// onInstance runs a new boto3 session (so it fetches credentials
+	// afresh) with credentials from the instance endpoint only, reads the
+	// object and prints its access key.
 	onInstance := func(t *testing.T) string {
 		t.Helper()
 		cmd := exec.Command(py, "-c", `
 import sys, boto3
+from botocore.config import Config
 s = boto3.Session()
 c = s.get_credentials().get_frozen_credentials()
-s.client("iam", endpoint_url=sys.argv[1]).list_users()
+s3 = s.client("s3", endpoint_url=sys.argv[1], config=Config(s3={"addressing_style": "path"}))
+body = s3.get_object(Bucket=sys.argv[2], Key=sys.argv[3])["Body"].read().decode()
+assert body == sys.argv[4], body
 print(c.access_key)
-`, w.s.URL)
+`, w.s.URL, bucket, key, secret)
 		cmd.Env = append(withoutKeys(clientEnv(t, testserver.Creds{})), "AWS_EC2_METADATA_SERVICE_ENDPOINT="+ep)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -570,9 +581,18 @@ print(c.access_key)
 		}
 		return strings.TrimSpace(string(out))
 	}
-	listUsers := func(c testserver.Creds) string {
-		_, err := w.s.IAM(c).ListUsers(context.Background(), &iam.ListUsersInput{})
-		return errCode(err)
+	// getObject is the outsider's read with the leaked credentials.
+	getObject := func(c testserver.Creds) string {
+		out, err := s3Client(w.s, c).GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+		if err != nil {
+			return errCode(err)
+		}
+		defer out.Body.Close()
+		b, _ := io.ReadAll(out.Body)
+		if string(b) != secret {
+			return "read " + string(b)
+		}
+		return ""
 	}
 	revocations := []struct {
 		name   string
@@ -586,8 +606,8 @@ print(c.access_key)
 				t.Fatal(err)
 			}
 		}},
-		{"iamd's revocation of the one leaked session", func(t *testing.T, leaked testserver.Creds) {
-			iamdCall(t, w.s, testserver.Admin(), url.Values{"Action": {"RevokeSession"}, "AccessKeyId": {leaked.KeyID}})
+		{"iamd revoke of the one leaked session by access key", func(t *testing.T, leaked testserver.Creds) {
+			mustIamd(t, w.s, testserver.Admin(), "revoke", leaked.KeyID)
 		}},
 	}
 	for _, rv := range revocations {
@@ -602,19 +622,19 @@ print(c.access_key)
 			if leaked.KeyID != first {
 				t.Fatalf("the leaked key %s is not the instance's %s", leaked.KeyID, first)
 			}
-			if got := listUsers(leaked); got != "" {
-				t.Fatalf("the outsider's read before revocation: got %s, want success", got)
+			if got := getObject(leaked); got != "" {
+				t.Fatalf("the outsider's GetObject before revocation: got %s, want the object", got)
 			}
 			time.Sleep(5 * time.Millisecond) // the cut-off has millisecond precision
 			rv.revoke(t, leaked)
-			if got := listUsers(leaked); got != "AccessDenied" {
-				t.Errorf("the outsider after revocation: got %q, want AccessDenied", got)
+			if got := getObject(leaked); got != "AccessDenied" {
+				t.Errorf("the outsider's GetObject after revocation: got %q, want AccessDenied", got)
 			}
 			if now := onInstance(t); now == first {
 				t.Errorf("the instance still holds the revoked session %s", now)
 			}
-			if got := listUsers(leaked); got != "AccessDenied" {
-				t.Errorf("the outsider after the instance recovered: got %q, want AccessDenied", got)
+			if got := getObject(leaked); got != "AccessDenied" {
+				t.Errorf("the outsider's GetObject after the instance recovered: got %q, want AccessDenied", got)
 			}
 		})
 	}
