@@ -263,7 +263,7 @@ func match(in *Instance, f Filter) bool {
 	case "reservation-id":
 		have = []string{in.ReservationID}
 	case "tag-key":
-		for _, t := range in.Tags {
+		for _, t := range AllTags(in) {
 			have = append(have, t.Key)
 		}
 	case "iam-instance-profile.arn":
