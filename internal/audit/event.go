@@ -31,6 +31,9 @@ const (
 	EventVersion       = "1.08"
 	EventTypeAPICall   = "AwsApiCall"
 	CategoryManagement = "Management"
+	// CategoryData is a data event's eventCategory (S3's object-level
+	// calls); iamd returns them from LookupEvents too (docs/audit.md).
+	CategoryData = "Data"
 	// GlobalRegion is where CloudTrail records IAM's and STS's global
 	// endpoint events.
 	// https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-concepts.html#cloudtrail-concepts-global-service-events

@@ -39,7 +39,11 @@ type CallRecord struct {
 	Output     any   // the handler's result; nil on error
 	Err        error // nil on success
 	// ReadOnly overrides audit.ReadOnly(Action) when not nil.
-	ReadOnly  *bool
+	ReadOnly *bool
+	// DataEvent marks a data-plane call (S3's object-level operations):
+	// eventCategory "Data", managementEvent false, as CloudTrail records
+	// them. iamd records and returns them like any other event.
+	DataEvent bool
 	Resources []audit.Resource
 
 	done bool
@@ -105,6 +109,9 @@ func (s *Server) eventOf(c *CallRecord) *audit.Event {
 	}
 	if c.ReadOnly != nil {
 		ev.ReadOnly = *c.ReadOnly
+	}
+	if c.DataEvent {
+		ev.ManagementEvent, ev.EventCategory = false, audit.CategoryData
 	}
 	if globalServices[c.Service] || ev.AWSRegion == "" {
 		ev.AWSRegion = audit.GlobalRegion

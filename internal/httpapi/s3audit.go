@@ -11,18 +11,36 @@ import (
 // S3 calls are recorded like every other call: the record is written
 // (durably, for a successful write) before the response's status goes out.
 // requestParameters follow CloudTrail's S3 events: bucketName, Host, key.
+// Object-level calls are data events (eventCategory "Data"), bucket-level
+// ones management events; LookupEvents returns both (docs/audit.md).
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-understanding-s3-entries.html
 
-// s3Params is an S3 event's requestParameters.
-func (c *s3Call) s3Params() map[string]any {
-	p := map[string]any{"Host": c.r.Host}
-	if c.bucket != "" {
-		p["bucketName"] = c.bucket
+// s3Params is an S3 event's requestParameters. A struct rather than a
+// map: it is built on every call, and encodes with the same keys in the
+// same order (a map's keys are sorted: "Host" < "bucketName" < "key").
+type s3Params struct {
+	Host       string `json:"Host"`
+	BucketName string `json:"bucketName,omitempty"`
+	Key        string `json:"key,omitempty"`
+}
+
+// s3ManagementEvents are S3's bucket-level (control plane) calls, which
+// CloudTrail records as management events; every other S3 call acts on
+// objects and is a data event.
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-s3-info.html
+var s3ManagementEvents = map[string]bool{
+	"ListBuckets": true, "CreateBucket": true, "DeleteBucket": true, "HeadBucket": true,
+	"GetBucketLocation": true, "GetBucketPolicy": true, "PutBucketPolicy": true, "DeleteBucketPolicy": true,
+}
+
+// s3DataEvent reports whether CloudTrail records op as a data event.
+// A call that did not get as far as naming its operation counts as one
+// when it names an object.
+func (c *s3Call) s3DataEvent() bool {
+	if c.op == "" {
+		return c.key != ""
 	}
-	if c.key != "" {
-		p["key"] = c.key
-	}
-	return p
+	return !s3ManagementEvents[c.op]
 }
 
 func (c *s3Call) s3Resources() []audit.Resource {
@@ -47,15 +65,16 @@ func (c *s3Call) accountID() string {
 // It returns the error to answer instead when a required durable record
 // could not be written.
 func (c *s3Call) record(err error) error {
-	rec := &CallRecord{Request: c.r, Time: c.env.Now, RequestID: c.reqID, Service: "s3", Action: c.op,
-		Region: c.env.Region, Caller: c.caller, Parameters: c.s3Params(), Resources: c.s3Resources(), Err: err}
-	if rec.Action == "" {
-		rec.Action = "Unknown"
-	}
 	if c.audited {
 		return nil
 	}
 	c.audited = true
+	rec := &CallRecord{Request: c.r, Time: c.env.Now, RequestID: c.reqID, Service: "s3", Action: c.op,
+		Region: c.env.Region, Caller: c.caller, Resources: c.s3Resources(), DataEvent: c.s3DataEvent(), Err: err,
+		Parameters: &s3Params{Host: c.r.Host, BucketName: c.bucket, Key: c.key}}
+	if rec.Action == "" {
+		rec.Action = "Unknown"
+	}
 	return c.srv.Audit(rec)
 }
 
