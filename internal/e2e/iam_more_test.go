@@ -6,6 +6,8 @@ package e2e
 // tokens: the client is the oracle for the wire shapes.
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -152,5 +154,63 @@ func TestLoginProfilesThroughTheSDK(t *testing.T) {
 		wantCode(t, err, "NoSuchEntity")
 		must[*iam.DeleteUserOutput](t)(admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("jo")}))
 		must[*iam.DeleteAccountPasswordPolicyOutput](t)(admin.DeleteAccountPasswordPolicy(ctx, &iam.DeleteAccountPasswordPolicyInput{}))
+	})
+}
+
+func TestAccountThroughTheSDK(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t)
+	admin := s.IAM(testserver.Admin())
+
+	t.Run("the account has at most one alias", func(t *testing.T) {
+		_, err := admin.CreateAccountAlias(ctx, &iam.CreateAccountAliasInput{AccountAlias: aws.String("bad--alias")})
+		wantCode(t, err, "ValidationError")
+		must[*iam.CreateAccountAliasOutput](t)(admin.CreateAccountAlias(ctx, &iam.CreateAccountAliasInput{AccountAlias: aws.String("example-corp")}))
+		out := must[*iam.ListAccountAliasesOutput](t)(admin.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{}))
+		if len(out.AccountAliases) != 1 || out.AccountAliases[0] != "example-corp" || out.IsTruncated {
+			t.Errorf("got %v, want [example-corp]", out.AccountAliases)
+		}
+		_, err = admin.DeleteAccountAlias(ctx, &iam.DeleteAccountAliasInput{AccountAlias: aws.String("other-corp")})
+		wantCode(t, err, "NoSuchEntity")
+		must[*iam.DeleteAccountAliasOutput](t)(admin.DeleteAccountAlias(ctx, &iam.DeleteAccountAliasInput{AccountAlias: aws.String("example-corp")}))
+		out = must[*iam.ListAccountAliasesOutput](t)(admin.ListAccountAliases(ctx, &iam.ListAccountAliasesInput{}))
+		if out.AccountAliases == nil || len(out.AccountAliases) != 0 {
+			t.Errorf("got %#v, want an empty list", out.AccountAliases)
+		}
+	})
+	t.Run("the summary counts entities", func(t *testing.T) {
+		before := must[*iam.GetAccountSummaryOutput](t)(admin.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})).SummaryMap
+		newUser(t, s, "sam", "")
+		after := must[*iam.GetAccountSummaryOutput](t)(admin.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})).SummaryMap
+		if after["Users"] != before["Users"]+1 || after["UsersQuota"] != 5000 || after["AccessKeysPerUserQuota"] != 2 || len(after) != 33 {
+			t.Errorf("got Users %d (before %d), UsersQuota %d, %d entries", after["Users"], before["Users"], after["UsersQuota"], len(after))
+		}
+	})
+	t.Run("authorization details carry documents and page", func(t *testing.T) {
+		doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/a b"}]}`
+		must[*iam.CreateRoleOutput](t)(admin.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("app"),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))
+		must[*iam.PutRolePolicyOutput](t)(admin.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("read"), PolicyDocument: aws.String(doc)}))
+		out := must[*iam.GetAccountAuthorizationDetailsOutput](t)(admin.GetAccountAuthorizationDetails(ctx, &iam.GetAccountAuthorizationDetailsInput{
+			Filter: []iamtypes.EntityType{iamtypes.EntityTypeRole}}))
+		if len(out.UserDetailList) != 0 || len(out.RoleDetailList) != 1 {
+			t.Fatalf("got %d users, %d roles; want only the role", len(out.UserDetailList), len(out.RoleDetailList))
+		}
+		r := out.RoleDetailList[0]
+		if aws.ToString(r.RoleName) != "app" || len(r.RolePolicyList) != 1 || aws.ToString(r.RolePolicyList[0].PolicyName) != "read" {
+			t.Fatalf("got %+v", r)
+		}
+		if got := aws.ToString(r.RolePolicyList[0].PolicyDocument); got != strings.ReplaceAll(url.QueryEscape(doc), "+", "%20") {
+			t.Errorf("got document %s, want it URL-encoded", got)
+		}
+		var users int
+		p := iam.NewGetAccountAuthorizationDetailsPaginator(admin, &iam.GetAccountAuthorizationDetailsInput{MaxItems: aws.Int32(1)})
+		for p.HasMorePages() {
+			pg := must[*iam.GetAccountAuthorizationDetailsOutput](t)(p.NextPage(ctx))
+			users += len(pg.UserDetailList)
+		}
+		if users < 2 {
+			t.Errorf("got %d users over the pages, want the admin and sam", users)
+		}
 	})
 }

@@ -34,6 +34,7 @@ func IAMService(svc *iam.Service, rev *revoke.Service) *Service {
 		a.registerTags,
 		a.registerMoreTags,
 		a.registerLogin,
+		a.registerAccount,
 		a.registerSimulator,
 		a.registerIamd,
 	} {
