@@ -23,14 +23,16 @@ import (
 	smithymw "github.com/aws/smithy-go/middleware"
 
 	"github.com/iamd/iamd/internal/audit"
+	"github.com/iamd/iamd/internal/revoke"
 	"github.com/iamd/iamd/internal/store/sqlite"
 	"github.com/iamd/iamd/internal/testserver"
 )
 
 // TestAuditSurvivesKill9 runs the real iamd binary, bursts writes and
 // AssumeRoles at it from many clients, kills it with SIGKILL mid-burst,
-// and checks that every call that returned success has its record and
-// that `iamd audit verify` passes.
+// and checks that every call that returned success has its record, that
+// every AssumeRole that returned credentials has its session in the
+// inventory, and that `iamd audit verify` passes.
 func TestAuditSurvivesKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the iamd binary")
@@ -80,6 +82,7 @@ func TestAuditSurvivesKill9(t *testing.T) {
 
 	var mu sync.Mutex
 	succeeded := map[string]string{} // request id → what
+	var issued []string              // access key ids of returned credentials
 	var calls atomic.Int64
 	ctx, stop := context.WithCancel(bg)
 	var wg sync.WaitGroup
@@ -90,7 +93,7 @@ func TestAuditSurvivesKill9(t *testing.T) {
 			stsc := sts.NewFromConfig(cfg)
 			for i := 0; ctx.Err() == nil; i++ {
 				var md smithymw.Metadata
-				var what string
+				var what, key string
 				if i%2 == 0 {
 					out, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(fmt.Sprintf("u%d-%d", w, i))})
 					if err != nil {
@@ -102,14 +105,17 @@ func TestAuditSurvivesKill9(t *testing.T) {
 					if err != nil {
 						continue
 					}
-					md, what = out.ResultMetadata, "AssumeRole"
+					md, what, key = out.ResultMetadata, "AssumeRole", aws.ToString(out.Credentials.AccessKeyId)
 				}
 				calls.Add(1)
+				mu.Lock()
 				if id, ok := awsmiddleware.GetRequestIDMetadata(md); ok {
-					mu.Lock()
 					succeeded[id] = what
-					mu.Unlock()
 				}
+				if key != "" {
+					issued = append(issued, key)
+				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -158,6 +164,33 @@ func TestAuditSurvivesKill9(t *testing.T) {
 		t.Fatalf("%d of %d successful calls have no record", missing, len(succeeded))
 	}
 	t.Logf("%d successful calls before SIGKILL, all recorded (%d records)", len(succeeded), len(recorded))
+
+	// The session inventory: every session whose credentials went out.
+	kvs, err := sqlite.Open(bg, filepath.Join(data, "iamd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kvs.Close()
+	inv, err := revoke.New(bg, revoke.Config{Store: kvs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(issued) < 20 {
+		t.Fatalf("only %d AssumeRoles returned credentials before the kill; the test proves nothing", len(issued))
+	}
+	missing = 0
+	for _, key := range issued {
+		if _, err := inv.Session(bg, key); err != nil {
+			missing++
+			if missing < 5 {
+				t.Errorf("session %s was handed out but is not in the inventory: %v", key, err)
+			}
+		}
+	}
+	if missing > 0 {
+		t.Fatalf("%d of %d issued sessions are not in the inventory", missing, len(issued))
+	}
+	t.Logf("%d sessions issued before SIGKILL, all in the inventory", len(issued))
 	out, err := exec.Command(bin, "audit", "verify", "--data", data).CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "ok: ") {
 		t.Fatalf("iamd audit verify: %v\n%s", err, out)
