@@ -214,3 +214,38 @@ func TestAccountThroughTheSDK(t *testing.T) {
 		}
 	})
 }
+
+func TestServiceLinkedRolesThroughTheSDK(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t)
+	admin := s.IAM(testserver.Admin())
+	r := must[*iam.CreateServiceLinkedRoleOutput](t)(admin.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{
+		AWSServiceName: aws.String("autoscaling.amazonaws.com"), Description: aws.String("scaling")})).Role
+	if aws.ToString(r.RoleName) != "AWSServiceRoleForAutoScaling" || aws.ToString(r.Path) != "/aws-service-role/autoscaling.amazonaws.com/" || r.CreateDate == nil {
+		t.Fatalf("got %+v", r)
+	}
+	_, err := admin.CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("autoscaling.amazonaws.com")})
+	wantCode(t, err, "InvalidInput")
+	_, err = admin.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: r.RoleName})
+	wantCode(t, err, "UnmodifiableEntity")
+	_, err = admin.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: r.RoleName,
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`)})
+	wantCode(t, err, "UnmodifiableEntity")
+	got := must[*iam.GetRoleOutput](t)(admin.GetRole(ctx, &iam.GetRoleInput{RoleName: r.RoleName})).Role
+	if !strings.Contains(aws.ToString(got.AssumeRolePolicyDocument), "autoscaling.amazonaws.com") {
+		t.Errorf("got trust policy %s", aws.ToString(got.AssumeRolePolicyDocument))
+	}
+	del := must[*iam.DeleteServiceLinkedRoleOutput](t)(admin.DeleteServiceLinkedRole(ctx, &iam.DeleteServiceLinkedRoleInput{RoleName: r.RoleName}))
+	st := must[*iam.GetServiceLinkedRoleDeletionStatusOutput](t)(admin.GetServiceLinkedRoleDeletionStatus(ctx, &iam.GetServiceLinkedRoleDeletionStatusInput{DeletionTaskId: del.DeletionTaskId}))
+	if st.Status != iamtypes.DeletionTaskStatusTypeSucceeded {
+		t.Errorf("got status %s, want SUCCEEDED", st.Status)
+	}
+	_, err = admin.GetRole(ctx, &iam.GetRoleInput{RoleName: r.RoleName})
+	wantCode(t, err, "NoSuchEntity")
+
+	// The permission to create one can be limited to a service.
+	ops := newUser(t, s, "ops", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":"ecs.amazonaws.com"}}}]}`)
+	_, err = s.IAM(ops).CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("rds.amazonaws.com")})
+	wantCode(t, err, "AccessDenied")
+	must[*iam.CreateServiceLinkedRoleOutput](t)(s.IAM(ops).CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("ecs.amazonaws.com")}))
+}

@@ -35,6 +35,7 @@ func IAMService(svc *iam.Service, rev *revoke.Service) *Service {
 		a.registerMoreTags,
 		a.registerLogin,
 		a.registerAccount,
+		a.registerServiceLinked,
 		a.registerSimulator,
 		a.registerIamd,
 	} {

@@ -61,6 +61,9 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, name, policyAR
 		if err != nil {
 			return err
 		}
+		if err := protectRole(r); err != nil {
+			return err
+		}
 		if err := s.swapBoundary(tx, r.Boundary, policyARN); err != nil {
 			return err
 		}

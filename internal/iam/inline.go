@@ -83,6 +83,9 @@ func (s *Service) PutInlinePolicy(ctx context.Context, kind, entity, name, doc s
 		if err != nil {
 			return err
 		}
+		if err := protectEntity(tx, kind, ename); err != nil {
+			return err
+		}
 		prefix := inlinePrefix(kind, ename)
 		total := policy.NonWhitespaceLen(doc)
 		existing, err := scanJSON[InlinePolicy](tx, tInline, prefix)
@@ -138,6 +141,9 @@ func (s *Service) DeleteInlinePolicy(ctx context.Context, kind, entity, name str
 	return s.update(ctx, func(tx kv.Tx) error {
 		ename, err := entityName(tx, kind, entity)
 		if err != nil {
+			return err
+		}
+		if err := protectEntity(tx, kind, ename); err != nil {
 			return err
 		}
 		key := inlinePrefix(kind, ename) + name

@@ -473,6 +473,9 @@ func (s *Service) AttachPolicy(ctx context.Context, kind, entity, policyARN stri
 		if err != nil {
 			return err
 		}
+		if err := protectEntity(tx, kind, ename); err != nil {
+			return err
+		}
 		mp, err := getJSON[ManagedPolicy](tx, tPolicies, policyARN)
 		if errors.Is(err, kv.ErrNotFound) {
 			return apierr.New(apierr.NoSuchEntity, "Policy %s does not exist or is not attachable.", policyARN)
@@ -517,6 +520,9 @@ func (s *Service) DetachPolicy(ctx context.Context, kind, entity, policyARN stri
 	return s.update(ctx, func(tx kv.Tx) error {
 		ename, err := entityName(tx, kind, entity)
 		if err != nil {
+			return err
+		}
+		if err := protectEntity(tx, kind, ename); err != nil {
 			return err
 		}
 		key := kind + "/" + lower(ename) + "/" + policyARN

@@ -256,6 +256,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, name, doc string) 
 		if err != nil {
 			return err
 		}
+		if err := protectRole(r); err != nil {
+			return err
+		}
 		r.TrustPolicy = doc
 		return putJSON(tx, tRoles, lower(r.Name), r)
 	})
@@ -268,6 +271,9 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 	return s.update(ctx, func(tx kv.Tx) error {
 		r, err := getRole(tx, name)
 		if err != nil {
+			return err
+		}
+		if err := protectRole(r); err != nil {
 			return err
 		}
 		n := lower(r.Name)
