@@ -176,6 +176,22 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 		c.Type = principal.IAMUser
 		c.ARN, c.UserID, c.UserName, c.UserPath = u.User.ARN, u.User.ID, u.User.Name, u.User.Path
 		c.Tags = tagsOf(u.User.Tags)
+	case token.Federated:
+		// A federated user acts with the issuing user's permissions,
+		// limited by its session policies; the user must still exist.
+		// https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html
+		u, err := e.iam.UserAuth(ctx, s.PrincipalName)
+		if err != nil || u.User.ID != s.PrincipalID {
+			if err == nil || apierr.Is(err, apierr.NoSuchEntity) {
+				return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
+			}
+			return nil, err
+		}
+		c.Type = principal.FederatedUser
+		c.UserName, c.UserPath = u.User.Name, u.User.Path
+		c.ARN = "arn:aws:sts::" + string(e.iam.Account()) + ":federated-user/" + s.SessionName
+		c.UserID = string(e.iam.Account()) + ":" + s.SessionName
+		c.Tags = mergeSessionTags(tagsOf(u.User.Tags), c.SessionTags)
 	default:
 		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)
 	}
@@ -257,6 +273,18 @@ func (e *Engine) Decide(ctx context.Context, req *Request) (policy.Decision, err
 			return policy.Decision{}, err
 		}
 		set.Identity, set.Boundary = ua.Identity, ua.Boundary
+	case principal.FederatedUser:
+		// No IAM at all, of STS only GetCallerIdentity, and nothing
+		// without a session policy: the session's permissions are the
+		// intersection of the user's and the session policies.
+		if !federatedMayCall(req.Action) || c.SessionPolicy == "" && len(c.SessionARNs) == 0 {
+			return policy.Decision{Result: policy.ImplicitDeny, DeniedBy: policy.BySession}, nil
+		}
+		ua, err := e.iam.UserAuth(ctx, c.UserName)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		set.Identity, set.Boundary = ua.Identity, ua.Boundary
 	default:
 		return policy.Decision{Result: policy.ImplicitDeny, DeniedBy: policy.ByIdentity}, nil
 	}
@@ -305,6 +333,20 @@ func sessionTokenMayCall(c *principal.Caller, action string) bool {
 	return true
 }
 
+// federatedMayCall applies GetFederationToken's restrictions: no IAM API;
+// of STS only GetCallerIdentity.
+// https://docs.aws.amazon.com/STS/latest/APIReference/API_GetFederationToken.html
+func federatedMayCall(action string) bool {
+	svc, name, _ := strings.Cut(strings.ToLower(action), ":")
+	switch svc {
+	case "iam":
+		return false
+	case "sts":
+		return name == "getcalleridentity"
+	}
+	return true
+}
+
 // BuildContext sets AWS's global condition keys for the request.
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
 func BuildContext(req *Request) *policy.Context {
@@ -334,6 +376,8 @@ func BuildContext(req *Request) *policy.Context {
 		ctx.SetString("aws:username", c.UserName)
 	case principal.Root:
 		ctx.SetString("aws:PrincipalType", "Account")
+	case principal.FederatedUser:
+		ctx.SetString("aws:PrincipalType", "FederatedUser")
 	}
 	if c.Temporary {
 		ctx.SetString("aws:TokenIssueTime", c.IssuedAt.UTC().Format("2006-01-02T15:04:05.000Z"))

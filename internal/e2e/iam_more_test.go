@@ -9,10 +9,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamd/iamd/internal/testserver"
 )
@@ -248,4 +251,82 @@ func TestServiceLinkedRolesThroughTheSDK(t *testing.T) {
 	_, err = s.IAM(ops).CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("rds.amazonaws.com")})
 	wantCode(t, err, "AccessDenied")
 	must[*iam.CreateServiceLinkedRoleOutput](t)(s.IAM(ops).CreateServiceLinkedRole(ctx, &iam.CreateServiceLinkedRoleInput{AWSServiceName: aws.String("ecs.amazonaws.com")}))
+}
+
+func TestFederationTokensThroughTheSDK(t *testing.T) {
+	t.Parallel()
+	s := testserver.Start(t)
+	admin := s.IAM(testserver.Admin())
+	// The broker may federate and read S3 and IAM users.
+	broker := newUser(t, s, "broker", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":["sts:GetFederationToken","iam:ListUsers","iam:GetUser"],"Resource":"*"},
+		{"Effect":"Allow","Action":"s3:ListAllMyBuckets","Resource":"*"}]}`)
+	fed := func(t *testing.T, in *sts.GetFederationTokenInput) (*sts.GetFederationTokenOutput, error) {
+		return s.STS(broker).GetFederationToken(ctx, in)
+	}
+
+	t.Run("a federated user is named in the account", func(t *testing.T) {
+		out := must[*sts.GetFederationTokenOutput](t)(fed(t, &sts.GetFederationTokenInput{Name: aws.String("carol")}))
+		if aws.ToString(out.FederatedUser.Arn) != "arn:aws:sts::000000000000:federated-user/carol" ||
+			aws.ToString(out.FederatedUser.FederatedUserId) != "000000000000:carol" {
+			t.Errorf("got %+v", out.FederatedUser)
+		}
+		if d := time.Until(aws.ToTime(out.Credentials.Expiration)); d < 11*time.Hour || d > 13*time.Hour {
+			t.Errorf("expires in %v, want the default of 12 hours", d)
+		}
+		creds := sessionCreds(out.Credentials)
+		id := must[*sts.GetCallerIdentityOutput](t)(s.STS(creds).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}))
+		if aws.ToString(id.Arn) != "arn:aws:sts::000000000000:federated-user/carol" || aws.ToString(id.UserId) != "000000000000:carol" {
+			t.Errorf("GetCallerIdentity: got %s %s", aws.ToString(id.Arn), aws.ToString(id.UserId))
+		}
+		// Without a session policy the session has no permissions.
+		_, err := s3Client(s, creds).ListBuckets(ctx, &s3.ListBucketsInput{})
+		wantCode(t, err, "AccessDenied")
+	})
+	t.Run("a session policy grants the intersection with the user's permissions, and never IAM", func(t *testing.T) {
+		out := must[*sts.GetFederationTokenOutput](t)(fed(t, &sts.GetFederationTokenInput{Name: aws.String("dave"), DurationSeconds: aws.Int32(900),
+			Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","iam:*","sts:*"],"Resource":"*"}]}`)}))
+		if out.PackedPolicySize == nil {
+			t.Error("PackedPolicySize is missing")
+		}
+		creds := sessionCreds(out.Credentials)
+		must[*s3.ListBucketsOutput](t)(s3Client(s, creds).ListBuckets(ctx, &s3.ListBucketsInput{}))
+		_, err := s3Client(s, creds).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("not-allowed-to-broker")})
+		wantCode(t, err, "AccessDenied")
+		_, err = s.IAM(creds).ListUsers(ctx, &iam.ListUsersInput{})
+		wantCode(t, err, "AccessDenied")
+		_, err = s.STS(creds).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("again")})
+		wantCode(t, err, "AccessDenied")
+	})
+	t.Run("names and durations are validated", func(t *testing.T) {
+		_, err := fed(t, &sts.GetFederationTokenInput{Name: aws.String("x")})
+		wantCode(t, err, "ValidationError")
+		_, err = fed(t, &sts.GetFederationTokenInput{Name: aws.String(strings.Repeat("n", 33))})
+		wantCode(t, err, "ValidationError")
+		_, err = fed(t, &sts.GetFederationTokenInput{Name: aws.String("erin"), DurationSeconds: aws.Int32(129601)})
+		wantCode(t, err, "ValidationError")
+		_, err = fed(t, &sts.GetFederationTokenInput{Name: aws.String("erin"), Policy: aws.String("{not json")})
+		wantCode(t, err, "MalformedPolicyDocument")
+	})
+	t.Run("only an IAM user with its long-term key may call it", func(t *testing.T) {
+		st := must[*sts.GetSessionTokenOutput](t)(s.STS(broker).GetSessionToken(ctx, &sts.GetSessionTokenInput{}))
+		_, err := s.STS(sessionCreds(st.Credentials)).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("frank")})
+		wantCode(t, err, "AccessDenied")
+		nobody := newUser(t, s, "nobody", "")
+		_, err = s.STS(nobody).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("frank")})
+		wantCode(t, err, "AccessDenied")
+	})
+	t.Run("deleting the user ends its federated sessions", func(t *testing.T) {
+		must[*iam.CreateUserOutput](t)(admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("temp")}))
+		must[*iam.PutUserPolicyOutput](t)(admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("temp"), PolicyName: aws.String("fed"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetFederationToken","Resource":"*"}]}`)}))
+		k := must[*iam.CreateAccessKeyOutput](t)(admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("temp")})).AccessKey
+		temp := testserver.Creds{KeyID: aws.ToString(k.AccessKeyId), Secret: aws.ToString(k.SecretAccessKey)}
+		out := must[*sts.GetFederationTokenOutput](t)(s.STS(temp).GetFederationToken(ctx, &sts.GetFederationTokenInput{Name: aws.String("gone")}))
+		must[*iam.DeleteAccessKeyOutput](t)(admin.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("temp"), AccessKeyId: k.AccessKeyId}))
+		must[*iam.DeleteUserPolicyOutput](t)(admin.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("temp"), PolicyName: aws.String("fed")}))
+		must[*iam.DeleteUserOutput](t)(admin.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("temp")}))
+		_, err := s.STS(sessionCreds(out.Credentials)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		wantCode(t, err, "InvalidClientTokenId")
+	})
 }

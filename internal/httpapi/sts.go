@@ -24,10 +24,11 @@ type stsAPI struct {
 func STSService(s *sts.Service, i *iam.Service) *Service {
 	a := &stsAPI{sts: s, iam: i}
 	return &Service{Name: "sts", Version: STSVersion, Namespace: STSNamespace, Actions: map[string]Handler{
-		"AssumeRole":        a.assumeRole,
-		"GetSessionToken":   a.getSessionToken,
-		"GetCallerIdentity": a.getCallerIdentity,
-		"GetAccessKeyInfo":  a.getAccessKeyInfo,
+		"AssumeRole":         a.assumeRole,
+		"GetSessionToken":    a.getSessionToken,
+		"GetCallerIdentity":  a.getCallerIdentity,
+		"GetAccessKeyInfo":   a.getAccessKeyInfo,
+		"GetFederationToken": a.getFederationToken,
 	}}
 }
 

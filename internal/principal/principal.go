@@ -18,6 +18,9 @@ const (
 	IAMUser     PrincipalType = "IAMUser"
 	AssumedRole PrincipalType = "AssumedRole"
 	Root        PrincipalType = "Root"
+	// FederatedUser is a GetFederationToken session: UserName is the IAM
+	// user that issued it, SessionName the federated user's name.
+	FederatedUser PrincipalType = "FederatedUser"
 )
 
 // Tag is a principal or session tag.

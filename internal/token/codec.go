@@ -11,7 +11,7 @@ import (
 // nothing to look up, which is what keeps Open near a microsecond. A new
 // field means a new token version (the header byte) with its own decoder.
 //
-//	kind      byte (1 AssumedRole, 2 UserSession)
+//	kind      byte (1 AssumedRole, 2 UserSession, 3 Federated)
 //	flags     byte (bit 0 MFA, bit 1 Chained; other bits must be 0)
 //	strings   AccessKeyID SecretAccessKey Account PrincipalID PrincipalName
 //	          PrincipalPath SessionName SourceIdentity IssuerKeyID Policy

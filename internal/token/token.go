@@ -71,10 +71,15 @@ const (
 	// UserSession is a session from GetSessionToken: its principal is an IAM
 	// user.
 	UserSession Kind = 2
-	// maxKind is the highest Kind this version knows. A new kind (federated
-	// users) extends the list; older binaries reject tokens of kinds they do
-	// not know rather than misreading them.
-	maxKind = UserSession
+	// Federated is a session from GetFederationToken: its principal is a
+	// federated user (SessionName is the federated user's name) acting
+	// with the permissions of the IAM user that issued it (PrincipalID,
+	// PrincipalName), limited by the session policies.
+	Federated Kind = 3
+	// maxKind is the highest Kind this version knows. A new kind extends
+	// the list; older binaries reject tokens of kinds they do not know
+	// rather than misreading them.
+	maxKind = Federated
 )
 
 func (k Kind) String() string {
@@ -83,6 +88,8 @@ func (k Kind) String() string {
 		return "AssumedRole"
 	case UserSession:
 		return "UserSession"
+	case Federated:
+		return "Federated"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
