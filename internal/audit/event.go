@@ -166,7 +166,7 @@ type Record struct {
 
 // NewRecord encodes ev. Its Seq and hashes are set when it is appended.
 func NewRecord(ev *Event) (*Record, error) {
-	body, err := json.Marshal(ev)
+	body, err := appendEvent(make([]byte, 0, 1024), ev)
 	if err != nil {
 		return nil, fmt.Errorf("audit: encode event: %w", err)
 	}

@@ -24,6 +24,22 @@ type s3Params struct {
 	Key        string `json:"key,omitempty"`
 }
 
+// AppendJSON writes what json.Marshal writes, without reflection: S3's
+// parameters are encoded on every call (audit.JSONAppender).
+func (p *s3Params) AppendJSON(b []byte) []byte {
+	b = append(b, `{"Host":`...)
+	b = audit.AppendJSONString(b, p.Host)
+	if p.BucketName != "" {
+		b = append(b, `,"bucketName":`...)
+		b = audit.AppendJSONString(b, p.BucketName)
+	}
+	if p.Key != "" {
+		b = append(b, `,"key":`...)
+		b = audit.AppendJSONString(b, p.Key)
+	}
+	return append(b, '}')
+}
+
 // s3ManagementEvents are S3's bucket-level (control plane) calls, which
 // CloudTrail records as management events; every other S3 call acts on
 // objects and is a data event.
