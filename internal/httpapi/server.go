@@ -25,7 +25,6 @@ import (
 
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/authz"
-	"github.com/iamd/iamd/internal/metrics"
 	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/s3"
 )
@@ -51,6 +50,12 @@ type Authenticator interface {
 	// request's credential scope. service, when not empty, is the signing
 	// name the credential must be scoped to.
 	Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*principal.Caller, string, error)
+}
+
+// Observer counts finished calls (internal/metrics is the real one). The
+// HTTP edge knows only this method, not the metrics library.
+type Observer interface {
+	ObserveRequest(service, action, code string, d time.Duration)
 }
 
 // Authorizer decides whether a caller may perform an action on a resource.
@@ -120,7 +125,7 @@ type Config struct {
 	// body; zero means 30 seconds.
 	BodyTimeout time.Duration
 	// Metrics counts finished calls; nil counts nothing.
-	Metrics *metrics.Metrics
+	Metrics Observer
 	// JSONServices are the AWS JSON 1.1 services (CloudTrail), routed by
 	// X-Amz-Target.
 	JSONServices []*JSONService
