@@ -43,6 +43,14 @@ func metaOf(h http.Header) s3.Meta {
 	return m
 }
 
+// responseOverrides are the query parameters of a GET that override its
+// response headers.
+var responseOverrides = []struct{ param, header string }{
+	{"response-content-type", "Content-Type"}, {"response-content-language", "Content-Language"},
+	{"response-expires", "Expires"}, {"response-cache-control", "Cache-Control"},
+	{"response-content-disposition", "Content-Disposition"}, {"response-content-encoding", "Content-Encoding"},
+}
+
 // writeMeta sets an object's headers on a GET or HEAD response.
 func writeMeta(h http.Header, o *s3.Object, q url.Values) {
 	ct := o.Meta.ContentType
@@ -64,13 +72,11 @@ func writeMeta(h http.Header, o *s3.Object, q url.Values) {
 		h["X-Amz-Meta-"+k] = []string{v}
 	}
 	// Presigned GETs may override the response headers.
-	for param, name := range map[string]string{
-		"response-content-type": "Content-Type", "response-content-language": "Content-Language",
-		"response-expires": "Expires", "response-cache-control": "Cache-Control",
-		"response-content-disposition": "Content-Disposition", "response-content-encoding": "Content-Encoding",
-	} {
-		if v := q.Get(param); v != "" {
-			h.Set(name, v)
+	if len(q) > 0 {
+		for _, o := range responseOverrides {
+			if v := q.Get(o.param); v != "" {
+				h.Set(o.header, v)
+			}
 		}
 	}
 	h.Set("ETag", `"`+o.ETag+`"`)
