@@ -2,6 +2,7 @@ package revoke
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -75,8 +76,10 @@ func (b *sessionBatch) write(ctx context.Context, p *pendingSession) error {
 			return p.err
 		default:
 		}
-		b.flush(ctx)
-		<-b.turn
+		func() {
+			defer func() { <-b.turn }()
+			b.flush(ctx)
+		}()
 		// The queue is first in, first out and p was in it, so flush took
 		// p unless more than maxSessionBatch records were ahead of it.
 	}
@@ -97,8 +100,18 @@ func (b *sessionBatch) flush(ctx context.Context) {
 	if n == 0 {
 		return
 	}
+	// Every caller in the batch hears how it ended, even if the write
+	// panics: none may wait forever, nor be told its record was written.
+	err := errUnfinished
+	defer func() {
+		for _, p := range batch {
+			p.err = err
+			close(p.done)
+		}
+	}()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sessionWriteTimeout)
-	err := b.store.UpdateUncached(wctx, func(tx kv.Tx) error {
+	defer cancel()
+	err = b.store.UpdateUncached(wctx, func(tx kv.Tx) error {
 		for _, p := range batch {
 			if err := tx.Put(tSessions, p.rec.AccessKeyID, p.val); err != nil {
 				return err
@@ -109,9 +122,6 @@ func (b *sessionBatch) flush(ctx context.Context) {
 		}
 		return nil
 	})
-	cancel()
-	for _, p := range batch {
-		p.err = err
-		close(p.done)
-	}
 }
+
+var errUnfinished = errors.New("the session write did not finish")

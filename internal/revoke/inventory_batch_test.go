@@ -19,6 +19,7 @@ type countingStore struct {
 	kv.Store
 	uncached atomic.Int64
 	fail     atomic.Bool
+	panics   atomic.Bool
 	slow     time.Duration
 }
 
@@ -29,6 +30,9 @@ func (s *countingStore) UpdateUncached(ctx context.Context, fn func(kv.Tx) error
 	time.Sleep(s.slow) // an fsync, during which callers queue up
 	if s.fail.Load() {
 		return errDiskFull
+	}
+	if s.panics.CompareAndSwap(true, false) {
+		panic("store bug")
 	}
 	return s.Store.UpdateUncached(ctx, fn)
 }
@@ -125,5 +129,29 @@ func TestCallerThatGivesUpDoesNotFailItsBatch(t *testing.T) {
 	<-done
 	if _, err := s.Session(ctx, "ASIAWAITS0000000001"); err != nil {
 		t.Fatalf("session of the caller that waited: %v", err)
+	}
+}
+
+func TestPanickingWriteFailsItsBatchAndFreesTheNext(t *testing.T) {
+	t.Parallel()
+	c := &clock{}
+	st := &countingStore{Store: newStore(t)}
+	s := newService(t, st, c)
+	st.panics.Store(true)
+	func() {
+		defer func() {
+			if r := recover(); r != "store bug" {
+				t.Errorf("recovered %v, want the store's panic", r)
+			}
+		}()
+		s.RecordSession(ctx, session("ASIAPANICS000000001", "r", c.now()), Origin{})
+	}()
+	if _, err := s.Session(ctx, "ASIAPANICS000000001"); err == nil {
+		t.Errorf("session whose write panicked: found, want absent")
+	}
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.RecordSession(tctx, session("ASIAAFTERPANIC00001", "r", c.now()), Origin{}); err != nil {
+		t.Fatalf("RecordSession after a panicking write: %v", err)
 	}
 }
