@@ -32,7 +32,7 @@ const (
 	EventTypeAPICall   = "AwsApiCall"
 	CategoryManagement = "Management"
 	// CategoryData is a data event's eventCategory (S3's object-level
-	// calls); iamd returns them from LookupEvents too (docs/audit.md).
+	// calls); iamd returns them from LookupEvents too (docs/decisions/0014).
 	CategoryData = "Data"
 	// GlobalRegion is where CloudTrail records IAM's and STS's global
 	// endpoint events.

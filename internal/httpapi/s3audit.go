@@ -12,7 +12,7 @@ import (
 // (durably, for a successful write) before the response's status goes out.
 // requestParameters follow CloudTrail's S3 events: bucketName, Host, key.
 // Object-level calls are data events (eventCategory "Data"), bucket-level
-// ones management events; LookupEvents returns both (docs/audit.md).
+// ones management events; LookupEvents returns both (docs/decisions/0014).
 // https://docs.aws.amazon.com/AmazonS3/latest/userguide/cloudtrail-logging-understanding-s3-entries.html
 
 // s3Params is an S3 event's requestParameters. A struct rather than a
