@@ -1,11 +1,11 @@
 // Command iamd is a self-hosted, AWS-compatible IAM, STS and audit service.
 //
 //	iamd serve [--addr 127.0.0.1:8750] [--data ./iamd-data] [--account-id 000000000000] [--store URL]
-//	iamd revoke|sessions|whois|instances …   (clients of a running server; see docs/revocation.md, docs/ec2-imds.md)
+//	iamd revoke|sessions|whois|respond|instances …   (clients of a running server; see docs/revocation.md, docs/ec2-imds.md)
 //	iamd version
 //
 // Every serve flag can also be given as an IAMD_* environment variable
-// (IAMD_ADDR, IAMD_DATA, IAMD_ACCOUNT_ID, IAMD_STORE, IAMD_LOG_LEVEL).
+// (IAMD_ADDR, IAMD_DATA, IAMD_ACCOUNT_ID, IAMD_STORE, IAMD_STALENESS_BOUND, IAMD_LOG_LEVEL).
 package main
 
 import (
@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		}
 		return err
-	case "revoke", "sessions", "whois", "instances":
+	case "revoke", "sessions", "whois", "respond", "instances":
 		err := cli.Run(ctx, args[0], args[1:], cli.Env{Getenv: getenv, Stdout: stdout, Stderr: stderr})
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -77,7 +77,8 @@ commands:
   serve     run the server (IAM, STS) on one port
   revoke    revoke sessions: AWS's way (--role/--user) or one session; list, undo
   sessions  list the live sessions of a role or user
-  whois     who owns an access key, when and where it was issued, does it work
+  whois     who owns an access key, when and where it was issued, does it work, what it did
+  respond   the leaked-credential playbook: identify a key, contain it, report what it did
   instances list EC2 instances: state, profile and role, metadata endpoint, launch time
   audit     lookup, verify, export the audit trail; hash a secret to find its records
   version   print the version
@@ -108,6 +109,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	account := fs.String("account-id", envDefault(getenv, "account-id", "000000000000"), "account id (IAMD_ACCOUNT_ID)")
 	store := fs.String("store", envDefault(getenv, "store", "sqlite"), "sqlite, or a postgres:// URL (IAMD_STORE)")
 	retention := fs.Duration("audit-retention", durationEnv(getenv, "audit-retention", audit.DefaultRetention), "how long audit records are kept (IAMD_AUDIT_RETENTION)")
+	staleness := fs.Duration("staleness-bound", durationEnv(getenv, "staleness-bound", app.DefaultStalenessBound), "on a shared store (PostgreSQL): how long a node may go without confirming the store's state before it answers 503 instead of authorizing (IAMD_STALENESS_BOUND; negative disables)")
 	level := fs.String("log-level", envDefault(getenv, "log-level", "info"), "debug, info, warn or error (IAMD_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -124,6 +126,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		AdminSecretAccessKey: getenv("IAMD_ADMIN_SECRET_ACCESS_KEY"),
 		MasterKey:            getenv("IAMD_MASTER_KEY"),
 		AuditRetention:       *retention,
+		StalenessBound:       *staleness,
 		Log:                  log,
 	})
 	if err != nil {

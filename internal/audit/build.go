@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamd/iamd/internal/arn"
 	"github.com/iamd/iamd/internal/principal"
 )
 
@@ -32,9 +33,14 @@ func Identity(c *principal.Caller) UserIdentity {
 	if c.Temporary {
 		sc := &SessionContext{SourceIdentity: c.SourceIdentity, Attributes: SessionAttributes{
 			CreationDate: FormatTime(c.IssuedAt), MFAAuthenticated: strconv.FormatBool(c.MFA)}}
-		if c.Type == principal.AssumedRole {
+		switch c.Type {
+		case principal.AssumedRole:
 			sc.SessionIssuer = &SessionIssuer{Type: "Role", PrincipalID: c.RoleID, ARN: c.RoleARN,
 				AccountID: string(c.Account), UserName: c.RoleName}
+		case principal.FederatedUser:
+			// CloudTrail names the IAM user that called GetFederationToken.
+			sc.SessionIssuer = &SessionIssuer{Type: "IAMUser", PrincipalID: c.IssuerUserID,
+				ARN: arn.User(c.Account, c.UserPath, c.UserName), AccountID: string(c.Account), UserName: c.UserName}
 		}
 		u.SessionContext = sc
 	}

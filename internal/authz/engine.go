@@ -144,6 +144,7 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 		IssuedAt: s.IssuedAt, Expires: s.Expires, MFA: s.MFA, MFAAuthTime: s.MFAAuthTime,
 		SourceIdentity: s.SourceIdentity, Chained: s.Chained, SessionPolicy: s.Policy,
 		SessionARNs: s.PolicyARNs, TransitiveKeys: s.TransitiveTagKeys, SessionName: s.SessionName,
+		IssuerKeyID: s.IssuerKeyID,
 	}
 	for _, t := range s.Tags {
 		c.SessionTags = append(c.SessionTags, principal.Tag(t))
@@ -191,6 +192,7 @@ func (e *Engine) authenticateSession(r *http.Request, p *sigv4.Parsed, payloadHa
 		c.UserName, c.UserPath = u.User.Name, u.User.Path
 		c.ARN = "arn:aws:sts::" + string(e.iam.Account()) + ":federated-user/" + s.SessionName
 		c.UserID = string(e.iam.Account()) + ":" + s.SessionName
+		c.IssuerUserID = u.User.ID
 		c.Tags = mergeSessionTags(tagsOf(u.User.Tags), c.SessionTags)
 	default:
 		return nil, apierr.New(apierr.InvalidClientTokenID, msgInvalidToken)

@@ -36,6 +36,7 @@ const DefaultEndpoint = "http://127.0.0.1:8750"
 // Env is what a command may use of its process.
 type Env struct {
 	Getenv func(string) string // nil: os.Getenv
+	Stdin  io.Reader           // nil: os.Stdin (respond's confirmation)
 	Stdout io.Writer
 	Stderr io.Writer
 	// HTTPClient sends the requests; nil: http.DefaultClient.
@@ -83,6 +84,9 @@ func Run(ctx context.Context, name string, args []string, env Env) error {
 	}
 	if env.Getenv == nil {
 		env.Getenv = os.Getenv
+	}
+	if env.Stdin == nil {
+		env.Stdin = os.Stdin
 	}
 	if env.Stdout == nil {
 		env.Stdout = os.Stdout

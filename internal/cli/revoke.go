@@ -26,6 +26,7 @@ const revokeUsage = `usage:
   iamd revoke ASIA… | --access-key-id ASIA…      one session
   iamd revoke --role NAME --session-name NAME     the role's sessions of that name
   iamd revoke --source-identity ID                every session carrying it
+  iamd revoke --issued-by AKIA…|ASIA…             every session that key issued (and theirs)
   iamd revoke --role NAME | --user NAME --issued-before TIME
       every session issued before TIME (ISO 8601), without a policy
   iamd revoke --list [--role NAME | --user NAME]  revocations in force
@@ -42,11 +43,16 @@ type Revocation struct {
 	PrincipalArn    string `json:",omitempty"`
 	RoleSessionName string `json:",omitempty"`
 	SourceIdentity  string `json:",omitempty"`
-	IssuedBefore    string
-	CreateDate      string
-	ExpirationDate  string
-	CreatedBy       string `json:",omitempty"`
-	Reason          string `json:",omitempty"`
+	// IssuerAccessKeyId: the key whose sessions it revokes (type
+	// IssuerAccessKeyId); SessionsCovered: the live sessions issued from it
+	// when it was made.
+	IssuerAccessKeyId string `json:",omitempty"`
+	SessionsCovered   int    `json:",omitempty"`
+	IssuedBefore      string
+	CreateDate        string
+	ExpirationDate    string
+	CreatedBy         string `json:",omitempty"`
+	Reason            string `json:",omitempty"`
 }
 
 func runRevoke(ctx context.Context, c *Cmd) error {
@@ -57,6 +63,7 @@ func runRevoke(ctx context.Context, c *Cmd) error {
 	key := c.Flags.String("access-key-id", "", "revoke the one session with this ASIA… key")
 	session := c.Flags.String("session-name", "", "revoke the role's sessions with this RoleSessionName")
 	source := c.Flags.String("source-identity", "", "revoke every session with this source identity")
+	issuedBy := c.Flags.String("issued-by", "", "revoke every session this access key issued (AssumeRole, GetSessionToken, GetFederationToken), and the sessions those issued")
 	before := c.Flags.String("issued-before", "", "revoke the sessions issued before this time (ISO 8601), without a policy")
 	list := c.Flags.Bool("list", false, "list the revocations in force")
 	reason := c.Flags.String("reason", "", "why (kept with the revocation)")
@@ -91,7 +98,7 @@ func runRevoke(ctx context.Context, c *Cmd) error {
 	if *user != "" {
 		principal.Set("UserName", *user)
 	}
-	surgical := *key != "" || *session != "" || *source != "" || *before != ""
+	surgical := *key != "" || *session != "" || *source != "" || *before != "" || *issuedBy != ""
 	switch {
 	case *list:
 		if surgical || *undo {
@@ -129,6 +136,7 @@ func runRevoke(ctx context.Context, c *Cmd) error {
 		set("RoleSessionName", *session)
 		set("SourceIdentity", *source)
 		set("IssuedBefore", *before)
+		set("IssuerAccessKeyId", *issuedBy)
 		set("Reason", *reason)
 		var out struct {
 			Revocation   Revocation
@@ -250,6 +258,8 @@ func (c *Cmd) revocationTable(rs []Revocation) error {
 			match = r.SourceIdentity
 		case "IssuedBefore":
 			match = "all"
+		case "IssuerAccessKeyId":
+			match = "issued by " + r.IssuerAccessKeyId
 		}
 		rows = append(rows, []string{r.RevocationId, r.Type, who, match, r.IssuedBefore, r.ExpirationDate, r.Reason})
 	}

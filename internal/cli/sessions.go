@@ -10,6 +10,7 @@ import (
 type SessionInfo struct {
 	AccessKeyId       string
 	Arn               string
+	Type              string `json:",omitempty"` // AssumedRole, UserSession or Federated
 	RoleSessionName   string `json:",omitempty"`
 	SourceIdentity    string `json:",omitempty"`
 	IssuerAccessKeyId string `json:",omitempty"`

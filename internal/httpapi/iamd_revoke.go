@@ -55,11 +55,16 @@ type xmlRevocation struct {
 	PrincipalArn    string `xml:",omitempty"`
 	RoleSessionName string `xml:",omitempty"`
 	SourceIdentity  string `xml:",omitempty"`
-	IssuedBefore    xmlTimeMs
-	CreateDate      xmlTimeMs
-	ExpirationDate  xmlTimeMs
-	CreatedBy       string `xml:",omitempty"`
-	Reason          string `xml:",omitempty"`
+	// IssuerAccessKeyId (type IssuerAccessKeyId): the key whose sessions
+	// it revokes; SessionsCovered: how many live sessions issued from it,
+	// directly or through chains, it named when made.
+	IssuerAccessKeyId string `xml:",omitempty"`
+	SessionsCovered   int    `xml:",omitempty"`
+	IssuedBefore      xmlTimeMs
+	CreateDate        xmlTimeMs
+	ExpirationDate    xmlTimeMs
+	CreatedBy         string `xml:",omitempty"`
+	Reason            string `xml:",omitempty"`
 }
 
 func revocationOf(e *revoke.Entry) xmlRevocation {
@@ -74,7 +79,48 @@ func revocationOf(e *revoke.Entry) xmlRevocation {
 	} else {
 		x.UserName = e.PrincipalName
 	}
+	if e.Kind == revoke.ByIssuer {
+		x.AccessKeyId, x.IssuerAccessKeyId = "", e.AccessKeyID
+		x.SessionsCovered = len(e.IssuerKeyIDs) - 1
+	}
 	return x
+}
+
+// keyOwner finds the user that owns a long-term key, or the role or user
+// of a session key, and authorizes action on it. An unknown key is
+// NoSuchEntity, once the caller may act on "*".
+func (x *iamdAPI) keyOwner(c *Call, keyID, action string) (*principalRef, error) {
+	unknown := func(err error) (*principalRef, error) {
+		if aerr := c.Authorize(action, "*"); aerr != nil {
+			return nil, aerr
+		}
+		return nil, err
+	}
+	var p *principalRef
+	if arn.AccessKeyID(keyID).Temporary() {
+		s, err := x.rev.Session(c.Ctx, keyID)
+		if err != nil {
+			return unknown(err)
+		}
+		p = &principalRef{typ: s.PrincipalType(), name: s.PrincipalName, id: s.PrincipalID, arn: s.PrincipalARN}
+	} else {
+		owner, _, err := x.iam.GetAccessKeyLastUsed(c.Ctx, keyID)
+		if apierr.Is(err, apierr.NoSuchEntity) {
+			return unknown(apierr.New(apierr.NoSuchEntity, "The access key %s is not known to this account.", keyID))
+		}
+		if err != nil {
+			return nil, err
+		}
+		u, err := x.iam.GetUser(c.Ctx, owner)
+		if err != nil {
+			return unknown(err)
+		}
+		p = &principalRef{typ: revoke.UserPrincipal, name: u.Name, id: u.ID, arn: u.ARN}
+	}
+	if err := c.Authorize(action, p.arn); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // principalRef is a role or user named by RoleName or UserName.
@@ -147,7 +193,8 @@ func parseTime(c *Call, name string) (time.Time, error) {
 
 // RevokeSession revokes the sessions one of these selects:
 // AccessKeyId (one session); RoleName and RoleSessionName; SourceIdentity;
-// RoleName or UserName with an optional IssuedBefore (default now).
+// RoleName or UserName with an optional IssuedBefore (default now);
+// IssuerAccessKeyId (every session that key issued, and theirs, until now).
 func (x *iamdAPI) revokeSession(c *Call) (any, error) {
 	keyID, err := c.Params.Optional("AccessKeyId", ruleAccessKeyID)
 	if err != nil {
@@ -169,6 +216,10 @@ func (x *iamdAPI) revokeSession(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	issuer, err := c.Params.Optional("IssuerAccessKeyId", ruleAccessKeyID)
+	if err != nil {
+		return nil, err
+	}
 	p, err := x.principalParam(c, false)
 	if err != nil {
 		return nil, err
@@ -177,6 +228,17 @@ func (x *iamdAPI) revokeSession(c *Call) (any, error) {
 	combo := func(msg string) error { return apierr.New(apierr.InvalidParameterCombination, "%s", msg) }
 	resource := "*"
 	switch {
+	case issuer != "":
+		if keyID != "" || p != nil || sessionName != "" || source != "" || !before.IsZero() {
+			return nil, combo("IssuerAccessKeyId selects the sessions one key issued; pass it alone.")
+		}
+		owner, err := x.keyOwner(c, issuer, "iam:RevokeSession")
+		if err != nil {
+			return nil, err
+		}
+		resource = owner.arn
+		req.Kind, req.AccessKeyID = revoke.ByIssuer, issuer
+		req.PrincipalType, req.PrincipalName, req.PrincipalID, req.PrincipalARN = owner.typ, owner.name, owner.id, owner.arn
 	case keyID != "":
 		if p != nil || sessionName != "" || source != "" || !before.IsZero() {
 			return nil, combo("AccessKeyId selects one session; pass it alone.")
@@ -185,7 +247,7 @@ func (x *iamdAPI) revokeSession(c *Call) (any, error) {
 			if err := c.Authorize("iam:RevokeSession", "*"); err != nil {
 				return nil, err
 			}
-			return nil, apierr.New(apierr.InvalidInput, "%s is a long-term access key: deactivate it with UpdateAccessKey (iamd revoke --user NAME ends the sessions it issued).", keyID)
+			return nil, apierr.New(apierr.InvalidInput, "%s is a long-term access key: deactivate it with UpdateAccessKey (RevokeSession with IssuerAccessKeyId, iamd revoke --issued-by, ends the sessions it issued).", keyID)
 		}
 		sess, err := x.rev.Session(c.Ctx, keyID)
 		if err != nil {
@@ -214,7 +276,7 @@ func (x *iamdAPI) revokeSession(c *Call) (any, error) {
 		resource = x.resourceOf(c, p)
 		req.Kind = revoke.IssuedBefore
 	default:
-		return nil, apierr.New(apierr.MissingParameter, "Pass AccessKeyId, RoleName with RoleSessionName, SourceIdentity, or RoleName or UserName with IssuedBefore.")
+		return nil, apierr.New(apierr.MissingParameter, "Pass AccessKeyId, IssuerAccessKeyId, RoleName with RoleSessionName, SourceIdentity, or RoleName or UserName with IssuedBefore.")
 	}
 	if err := c.Authorize("iam:RevokeSession", resource); err != nil {
 		return nil, err
@@ -235,7 +297,20 @@ func (x *iamdAPI) revokeSession(c *Call) (any, error) {
 	}{Revocation: revocationOf(e)}
 	// How many recorded live sessions it ended (not for source identity,
 	// which would need a scan of every principal).
-	if e.PrincipalID != "" {
+	switch {
+	case e.Kind == revoke.ByIssuer:
+		n := 0
+		for _, k := range e.IssuerKeyIDs {
+			if ss, err := x.rev.IssuedSessions(c.Ctx, k); err == nil {
+				for _, s := range ss {
+					if _, ok := x.rev.Matches(s); ok {
+						n++
+					}
+				}
+			}
+		}
+		out.LiveSessions = &n
+	case e.PrincipalID != "":
 		if ss, err := x.rev.Sessions(c.Ctx, e.PrincipalID); err == nil {
 			n := 0
 			for _, s := range ss {
@@ -311,6 +386,7 @@ type xmlSession struct {
 	UserAgent         string `xml:",omitempty"`
 	MFA               bool
 	LastUsedDate      *xmlTimeMs `xml:",omitempty"`
+	Type              string     `xml:",omitempty"` // AssumedRole, UserSession or Federated
 	Status            string     // Active, Revoked or Expired
 	RevokedBy         string     `xml:",omitempty"` // a revocation id, or AWSRevokeOlderSessions
 }
@@ -399,7 +475,7 @@ func (x *iamdAPI) sessionOf(s *revoke.Session, status, by string) xmlSession {
 	out := xmlSession{
 		AccessKeyId: s.AccessKeyID, Arn: s.ARN, RoleSessionName: s.SessionName, SourceIdentity: s.SourceIdentity,
 		IssuerAccessKeyId: s.IssuerKeyID, IssueDate: xmlTimeMs(s.IssuedAt), ExpirationDate: xmlTimeMs(s.Expires),
-		SourceIp: s.SourceIP, UserAgent: s.UserAgent, MFA: s.MFA, Status: status, RevokedBy: by,
+		SourceIp: s.SourceIP, UserAgent: s.UserAgent, MFA: s.MFA, Type: s.Kind, Status: status, RevokedBy: by,
 	}
 	if lu := x.rev.LastUse(s); !lu.IsZero() {
 		t := xmlTimeMs(lu)
@@ -410,27 +486,57 @@ func (x *iamdAPI) sessionOf(s *revoke.Session, status, by string) xmlSession {
 
 // ListSessions lists the live sessions of a role or user, oldest first,
 // with their last use and whether they are revoked.
+//
+// With IssuerAccessKeyId instead, it lists the live sessions that key
+// issued (AssumeRole, GetSessionToken, GetFederationToken called with it),
+// whatever their role: authorized as iam:ListSessions on the key's owner,
+// since whoever may see a user's sessions may see what its keys minted.
 func (x *iamdAPI) listSessions(c *Call) (any, error) {
-	p, err := x.principalParam(c, true)
+	issuer, err := c.Params.Optional("IssuerAccessKeyId", ruleAccessKeyID)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:ListSessions", x.resourceOf(c, p)); err != nil {
-		return nil, err
-	}
-	if err := p.mustExist(); err != nil {
-		return nil, err
-	}
-	ss, err := x.rev.Sessions(c.Ctx, p.id)
+	p, err := x.principalParam(c, issuer == "")
 	if err != nil {
 		return nil, err
 	}
-	cutoff, has := x.awsCutoff(c, p.typ, p.name)
+	var ss []*revoke.Session
+	if issuer != "" {
+		if p != nil {
+			return nil, apierr.New(apierr.InvalidParameterCombination, "Pass IssuerAccessKeyId, or RoleName or UserName, not both.")
+		}
+		if _, err := x.keyOwner(c, issuer, "iam:ListSessions"); err != nil {
+			return nil, err
+		}
+		if ss, err = x.rev.IssuedSessions(c.Ctx, issuer); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := c.Authorize("iam:ListSessions", x.resourceOf(c, p)); err != nil {
+			return nil, err
+		}
+		if err := p.mustExist(); err != nil {
+			return nil, err
+		}
+		if ss, err = x.rev.Sessions(c.Ctx, p.id); err != nil {
+			return nil, err
+		}
+	}
+	type cutoffOf struct {
+		t   time.Time
+		has bool
+	}
+	cutoffs := map[string]cutoffOf{} // principal ARN → its AWSRevokeOlderSessions cut-off
 	out := struct {
 		Sessions []xmlSession `xml:"Sessions>member"`
 	}{Sessions: []xmlSession{}}
 	for _, s := range ss {
-		st, by := x.status(s, c.Env.Now, cutoff, has)
+		co, ok := cutoffs[s.PrincipalARN]
+		if !ok {
+			co.t, co.has = x.awsCutoff(c, s.PrincipalType(), s.PrincipalName)
+			cutoffs[s.PrincipalARN] = co
+		}
+		st, by := x.status(s, c.Env.Now, co.t, co.has)
 		out.Sessions = append(out.Sessions, x.sessionOf(s, st, by))
 	}
 	return out, nil
@@ -446,7 +552,7 @@ func (x *iamdAPI) getAccessKeyDetails(c *Call) (any, error) {
 	}
 	type result struct {
 		AccessKeyId     string
-		Type            string // AccessKey, AssumedRole or UserSession
+		Type            string // AccessKey, AssumedRole, UserSession or Federated
 		Arn             string
 		UserName        string `xml:",omitempty"`
 		RoleName        string `xml:",omitempty"`

@@ -49,7 +49,14 @@ type Caller struct {
 	MFA            bool
 	MFAAuthTime    time.Time
 	SourceIdentity string
-	Chained        bool     // a role session obtained with temporary credentials
+	Chained        bool // a role session obtained with temporary credentials
+	// IssuerKeyID is the access key that called AssumeRole,
+	// GetSessionToken or GetFederationToken for this session (AKIA… or,
+	// for a chained session, ASIA…), as the token carries it.
+	IssuerKeyID string
+	// IssuerUserID is, for a FederatedUser, the id (AIDA…) of the IAM user
+	// that called GetFederationToken: the user its session belongs to.
+	IssuerUserID   string
 	SessionPolicy  string   // inline session policy
 	SessionARNs    []string // session managed policies
 	SessionTags    []Tag

@@ -20,12 +20,12 @@ import (
 // about it but its secret.
 type Session struct {
 	AccessKeyID    string    `json:"key"`
-	Kind           string    `json:"kind"` // "AssumedRole" or "UserSession"
+	Kind           string    `json:"kind"` // "AssumedRole", "UserSession" or "Federated"
 	Account        string    `json:"account"`
-	PrincipalID    string    `json:"pid"`  // AROA… or AIDA…
+	PrincipalID    string    `json:"pid"`  // AROA… or AIDA… (a federated user's: the issuing user's)
 	PrincipalName  string    `json:"name"` // role or user name
 	PrincipalARN   string    `json:"parn"` // the role's or user's ARN
-	ARN            string    `json:"arn"`  // the session's ARN (assumed-role/…, or the user's)
+	ARN            string    `json:"arn"`  // the session's ARN (assumed-role/…, federated-user/…, or the user's)
 	SessionName    string    `json:"session,omitempty"`
 	SourceIdentity string    `json:"source,omitempty"`
 	IssuerKeyID    string    `json:"issuer,omitempty"`
@@ -68,10 +68,17 @@ func (s *Service) RecordSession(ctx context.Context, t *token.Session, o Origin)
 		IssuedAt: t.IssuedAt.UTC(), Expires: t.Expires.UTC(), SourceIP: o.SourceIP, UserAgent: o.UserAgent,
 		MFA: t.MFA, Chained: t.Chained,
 	}
-	if t.Kind == token.AssumedRole {
+	switch t.Kind {
+	case token.AssumedRole:
 		r.PrincipalARN = arn.Role(acct, t.PrincipalPath, t.PrincipalName)
 		r.ARN = arn.AssumedRole(acct, t.PrincipalName, t.SessionName)
-	} else {
+	case token.Federated:
+		// The session is the federated user's; the IAM user that issued it
+		// is its principal for revocation (IssuedBefore on the user ends
+		// its federated sessions too).
+		r.PrincipalARN = arn.User(acct, t.PrincipalPath, t.PrincipalName)
+		r.ARN = FederatedUserARN(acct, t.SessionName)
+	default:
 		r.PrincipalARN = arn.User(acct, t.PrincipalPath, t.PrincipalName)
 		r.ARN = r.PrincipalARN
 	}
@@ -83,6 +90,17 @@ func (s *Service) RecordSession(ctx context.Context, t *token.Session, o Origin)
 		return apierr.Internal(fmt.Errorf("revoke: record session: %w", err))
 	}
 	return nil
+}
+
+// FederatedUserARN is a GetFederationToken session's ARN.
+// https://docs.aws.amazon.com/STS/latest/APIReference/API_FederatedUser.html
+func FederatedUserARN(acct arn.AccountID, name string) string {
+	return "arn:aws:sts::" + string(acct) + ":federated-user/" + name
+}
+
+// issuerKey indexes sessions by the key that issued them, in issue order.
+func issuerKey(r *Session) string {
+	return r.IssuerKeyID + "/" + r.IssuedAt.UTC().Format("20060102T150405.000000Z") + "/" + r.AccessKeyID
 }
 
 // principalKey indexes sessions by principal, in issue order.
@@ -180,6 +198,80 @@ func (s *Service) Sessions(ctx context.Context, principalID string) ([]*Session,
 	return out, nil
 }
 
+// IssuedSessions returns the sessions that have not expired issued with
+// an access key (AKIA… or ASIA…), oldest first.
+func (s *Service) IssuedSessions(ctx context.Context, issuerKeyID string) ([]*Session, error) {
+	now := s.now()
+	var out []*Session
+	err := s.store.View(ctx, func(tx kv.Tx) error {
+		var err error
+		out, err = issued(tx, issuerKeyID, now)
+		return err
+	})
+	if err != nil {
+		return nil, apierr.Internal(fmt.Errorf("revoke: list issued sessions: %w", err))
+	}
+	for _, r := range out {
+		s.fillUse(r)
+	}
+	return out, nil
+}
+
+func issued(tx kv.Tx, issuerKeyID string, now time.Time) ([]*Session, error) {
+	var keys []string
+	err := tx.Scan(tIssuer, issuerKeyID+"/", "", 0, func(k string, _ []byte) error {
+		keys = append(keys, k[strings.LastIndexByte(k, '/')+1:])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*Session
+	for _, k := range keys {
+		r, err := readSession(tx, k)
+		if errors.Is(err, kv.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if now.Before(r.Expires) && r.IssuerKeyID == issuerKeyID {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// maxIssuedClosure bounds how many keys one ByIssuer entry matches.
+const maxIssuedClosure = 10000
+
+// issuedClosure is keyID followed by every live session issued from it,
+// directly or through a chain of sessions, as the inventory knows them.
+func (s *Service) issuedClosure(ctx context.Context, keyID string) ([]string, error) {
+	now := s.now()
+	out := []string{keyID}
+	err := s.store.View(ctx, func(tx kv.Tx) error {
+		seen := map[string]bool{keyID: true}
+		for i := 0; i < len(out) && len(out) < maxIssuedClosure; i++ {
+			ss, err := issued(tx, out[i], now)
+			if err != nil {
+				return err
+			}
+			for _, r := range ss {
+				if !seen[r.AccessKeyID] {
+					seen[r.AccessKeyID] = true
+					out = append(out, r.AccessKeyID)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, apierr.Internal(fmt.Errorf("revoke: sessions issued by %s: %w", keyID, err))
+	}
+	return out, nil
+}
+
 // useSlot is the last use of one session, in unix nanoseconds.
 type useSlot struct {
 	at      atomic.Int64
@@ -263,7 +355,7 @@ func (s *Service) PruneSessions(ctx context.Context) error {
 	}
 	return s.store.UpdateUncached(ctx, func(tx kv.Tx) error {
 		for _, r := range dead {
-			for _, d := range [][2]string{{tSessions, r.AccessKeyID}, {tSessionUse, r.AccessKeyID}, {tPrincipal, principalKey(r)}} {
+			for _, d := range [][2]string{{tSessions, r.AccessKeyID}, {tSessionUse, r.AccessKeyID}, {tPrincipal, principalKey(r)}, {tIssuer, issuerKey(r)}} {
 				if err := tx.Delete(d[0], d[1]); err != nil {
 					return err
 				}

@@ -119,6 +119,11 @@ func (b *sessionBatch) flush(ctx context.Context) {
 			if err := tx.Put(tPrincipal, principalKey(p.rec), nil); err != nil {
 				return err
 			}
+			if p.rec.IssuerKeyID != "" {
+				if err := tx.Put(tIssuer, issuerKey(p.rec), nil); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

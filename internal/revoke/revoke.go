@@ -57,6 +57,11 @@ const (
 	// IssuedBefore matches every session of a role or user issued before
 	// the cut-off.
 	IssuedBefore Kind = "IssuedBefore"
+	// ByIssuer matches every session issued before the cut-off by a key
+	// (AssumeRole, GetSessionToken or GetFederationToken called with it),
+	// and the sessions those sessions issued in turn: a leaked AKIA… key
+	// stops minting and so do its children. Beyond AWS.
+	ByIssuer Kind = "IssuerAccessKeyId"
 )
 
 // Principal types an entry can name.
@@ -76,20 +81,25 @@ const (
 
 // Entry is one revocation.
 type Entry struct {
-	ID             string    `json:"id"`
-	Kind           Kind      `json:"kind"`
-	AccessKeyID    string    `json:"key,omitempty"`
-	PrincipalType  string    `json:"ptype,omitempty"` // RolePrincipal or UserPrincipal
-	PrincipalName  string    `json:"pname,omitempty"`
-	PrincipalID    string    `json:"pid,omitempty"` // AROA… or AIDA…
-	PrincipalARN   string    `json:"parn,omitempty"`
-	SessionName    string    `json:"session,omitempty"`
-	SourceIdentity string    `json:"source,omitempty"`
-	IssuedBefore   time.Time `json:"before"`  // sessions issued before this match
-	Created        time.Time `json:"created"` // when it was made (or last moved)
-	Expires        time.Time `json:"expires"` // when every session it can match has expired
-	CreatedBy      string    `json:"by,omitempty"`
-	Reason         string    `json:"reason,omitempty"`
+	ID             string `json:"id"`
+	Kind           Kind   `json:"kind"`
+	AccessKeyID    string `json:"key,omitempty"`
+	PrincipalType  string `json:"ptype,omitempty"` // RolePrincipal or UserPrincipal
+	PrincipalName  string `json:"pname,omitempty"`
+	PrincipalID    string `json:"pid,omitempty"` // AROA… or AIDA…
+	PrincipalARN   string `json:"parn,omitempty"`
+	SessionName    string `json:"session,omitempty"`
+	SourceIdentity string `json:"source,omitempty"`
+	// IssuerKeyIDs (ByIssuer) are the issuing keys it matches: AccessKeyID
+	// first, then the live sessions issued from it, transitively, when the
+	// revocation was made (a chained session's token names only its
+	// immediate issuer).
+	IssuerKeyIDs []string  `json:"issuers,omitempty"`
+	IssuedBefore time.Time `json:"before"`  // sessions issued before this match
+	Created      time.Time `json:"created"` // when it was made (or last moved)
+	Expires      time.Time `json:"expires"` // when every session it can match has expired
+	CreatedBy    string    `json:"by,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
 }
 
 // Request asks for a revocation. The caller fills what Kind needs:
@@ -143,6 +153,7 @@ const (
 	tSessions   = "revoke.sessions"    // access key id → Session
 	tPrincipal  = "revoke.principal"   // principal id/issued/key id → ""
 	tSessionUse = "revoke.session_use" // access key id → unix nanoseconds of last use
+	tIssuer     = "revoke.issuer"      // issuer key id/issued/key id → ""
 )
 
 const metaVersion = "version"
@@ -169,7 +180,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 }
 
 // Check reports whether the caller's session is revoked, and by which
-// entry. It is on the request path: a lock-free snapshot and at most four
+// entry. It is on the request path: a lock-free snapshot and at most five
 // map lookups, no allocation.
 func (s *Service) Check(c *principal.Caller) (string, bool) {
 	if !c.Temporary {
@@ -183,13 +194,16 @@ func (s *Service) Check(c *principal.Caller) (string, bool) {
 	if c.Type == principal.AssumedRole {
 		pid = c.RoleID
 	}
-	return sn.match(string(c.AccessKeyID), pid, c.SessionName, c.SourceIdentity, c.IssuedAt)
+	if c.Type == principal.FederatedUser {
+		pid = c.IssuerUserID
+	}
+	return sn.match(string(c.AccessKeyID), pid, c.SessionName, c.SourceIdentity, c.IssuerKeyID, c.IssuedAt)
 }
 
 // Matches reports whether a recorded session is revoked, and by which
 // entry. Expired entries do not count.
 func (s *Service) Matches(r *Session) (string, bool) {
-	return s.snap.Load().match(r.AccessKeyID, r.PrincipalID, r.SessionName, r.SourceIdentity, r.IssuedAt)
+	return s.snap.Load().match(r.AccessKeyID, r.PrincipalID, r.SessionName, r.SourceIdentity, r.IssuerKeyID, r.IssuedAt)
 }
 
 // Revoke adds a revocation, or moves an existing one on the same target to
@@ -213,6 +227,7 @@ func (s *Service) Revoke(ctx context.Context, r Request) (*Entry, error) {
 		if e.Reason == "" {
 			e.Reason = old.Reason
 		}
+		e.IssuerKeyIDs = union(old.IssuerKeyIDs, e.IssuerKeyIDs)
 	}
 	err = s.write(ctx, func(tx kv.Tx) error {
 		b, err := json.Marshal(e)
@@ -251,6 +266,19 @@ func (s *Service) entryFor(ctx context.Context, r Request, now time.Time) (*Entr
 		e.Expires = sess.Expires
 		e.ID = entryID(r.Kind, sess.AccessKeyID)
 		return e, nil
+	case ByIssuer:
+		if r.AccessKeyID == "" {
+			return nil, apierr.New(apierr.InvalidInput, "Revoking by issuer needs the issuing access key id.")
+		}
+		keys, err := s.issuedClosure(ctx, r.AccessKeyID)
+		if err != nil {
+			return nil, err
+		}
+		e.AccessKeyID, e.IssuerKeyIDs = r.AccessKeyID, keys
+		e.ID = entryID(r.Kind, r.AccessKeyID)
+		// A key can issue user sessions (GetSessionToken and
+		// GetFederationToken, up to 36 hours) as well as role sessions.
+		life = MaxUserSession
 	case BySessionName:
 		if r.PrincipalType != RolePrincipal || r.PrincipalID == "" || r.SessionName == "" {
 			return nil, apierr.New(apierr.InvalidInput, "Revoking by session name needs a role and a RoleSessionName.")
@@ -288,6 +316,21 @@ func (s *Service) entryFor(ctx context.Context, r Request, now time.Time) (*Entr
 		return nil, apierr.New(apierr.InvalidInput, "No session issued before %s can still be valid; nothing to revoke.", e.IssuedBefore.Format(time.RFC3339Nano))
 	}
 	return e, nil
+}
+
+// union is a followed by the elements of b it lacks.
+func union(a, b []string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	out := make([]string, 0, len(a)+len(b))
+	for _, l := range [][]string{a, b} {
+		for _, k := range l {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+	}
+	return out
 }
 
 // entryID is stable for a target, so revoking the same thing twice finds

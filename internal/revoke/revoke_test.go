@@ -275,12 +275,12 @@ func TestInventoryListsLiveSessionsWithLastUse(t *testing.T) {
 func BenchmarkCheck(b *testing.B) {
 	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	caller := &principal.Caller{Type: principal.AssumedRole, Temporary: true, AccessKeyID: "ASIABENCH00000000000", RoleID: "AROAROLE5",
-		SessionName: "worker-17", SourceIdentity: "someone@example.com", IssuedAt: now.Add(-time.Minute)}
+		SessionName: "worker-17", SourceIdentity: "someone@example.com", IssuerKeyID: "AKIABENCH00000000000", IssuedAt: now.Add(-time.Minute)}
 	for _, n := range []int{0, 100_000} {
 		s := &Service{entries: map[string]Entry{}}
 		for i := range n {
 			e := Entry{ID: fmt.Sprintf("rv-%016x", i), IssuedBefore: now.Add(-time.Hour), Expires: now.Add(time.Hour)}
-			switch i % 4 {
+			switch i % 5 {
 			case 0:
 				e.Kind, e.AccessKeyID = ByAccessKey, fmt.Sprintf("ASIA%016d", i)
 			case 1:
@@ -289,6 +289,9 @@ func BenchmarkCheck(b *testing.B) {
 				e.Kind, e.SourceIdentity = BySourceIdentity, fmt.Sprintf("user%d@example.com", i)
 			case 3:
 				e.Kind, e.PrincipalID = IssuedBefore, fmt.Sprintf("AROAROLE%d", 1000+i)
+			case 4:
+				e.Kind, e.AccessKeyID = ByIssuer, fmt.Sprintf("AKIA%016d", i)
+				e.IssuerKeyIDs = []string{e.AccessKeyID, fmt.Sprintf("ASIAC%015d", i)}
 			}
 			s.entries[e.ID] = e
 		}
@@ -309,6 +312,15 @@ func BenchmarkCheck(b *testing.B) {
 		b.Run(fmt.Sprintf("entries=%d/revoked-by-key", n), func(b *testing.B) {
 			for b.Loop() {
 				if _, ok := s.Check(&hit); !ok {
+					b.Fatal("not revoked")
+				}
+			}
+		})
+		byIssuer := *caller
+		byIssuer.IssuerKeyID, byIssuer.IssuedAt = "AKIA0000000000000404", now.Add(-2*time.Hour)
+		b.Run(fmt.Sprintf("entries=%d/revoked-by-issuer", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, ok := s.Check(&byIssuer); !ok {
 					b.Fatal("not revoked")
 				}
 			}

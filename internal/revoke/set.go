@@ -10,6 +10,7 @@ type snapshot struct {
 	keys    map[string]string      // access key id → entry id
 	byPrin  map[string]*principals // role or user id → its cut-offs
 	sources map[string]cut         // source identity → cut-off
+	issuers map[string]cut         // issuing access key id → cut-off
 }
 
 // principals holds one role's or user's cut-offs, so that a request costs
@@ -57,6 +58,13 @@ func build(entries map[string]Entry) *snapshot {
 				sn.sources = map[string]cut{}
 			}
 			later(sn.sources, e.SourceIdentity, c)
+		case ByIssuer:
+			if sn.issuers == nil {
+				sn.issuers = map[string]cut{}
+			}
+			for _, k := range e.IssuerKeyIDs {
+				later(sn.issuers, k, c)
+			}
 		}
 	}
 	return sn
@@ -76,7 +84,7 @@ func (sn *snapshot) principal(id string) *principals {
 
 // match reports the entry that revokes a session, if any. Lookups in nil
 // maps are free, so kinds nobody used cost nothing.
-func (sn *snapshot) match(keyID, principalID, sessionName, sourceIdentity string, issued time.Time) (string, bool) {
+func (sn *snapshot) match(keyID, principalID, sessionName, sourceIdentity, issuerKeyID string, issued time.Time) (string, bool) {
 	if sn.n == 0 {
 		return "", false
 	}
@@ -96,6 +104,11 @@ func (sn *snapshot) match(keyID, principalID, sessionName, sourceIdentity string
 	}
 	if sourceIdentity != "" {
 		if c, ok := sn.sources[sourceIdentity]; ok && at < c.at {
+			return c.id, true
+		}
+	}
+	if issuerKeyID != "" {
+		if c, ok := sn.issuers[issuerKeyID]; ok && at < c.at {
 			return c.id, true
 		}
 	}
