@@ -120,7 +120,7 @@ func (a *iamAPI) getAccessKeyLastUsed(c *Call) (any, error) {
 	// Authorized against the key's owner; an unknown key is authorized
 	// against every user, so that only a caller who may look at any key
 	// learns that it does not exist.
-	resource := a.userResource("/", "*")
+	resource := a.resourceARN("user", "/", "*")
 	if owner, err := a.svc.AccessKeyOwner(c.Ctx, id); err == nil {
 		resource = a.userARN(c, owner)
 	}

@@ -30,24 +30,6 @@ func groupOf(g *iam.Group) xmlGroup {
 	return xmlGroup{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: g.ARN, CreateDate: xmlTime(g.CreateDate)}
 }
 
-// groupResource is a group's ARN built from a path and name, for a group
-// that does not exist (yet).
-func (a *iamAPI) groupResource(path, name string) string {
-	if path == "" {
-		path = "/"
-	}
-	return "arn:aws:iam::" + string(a.svc.Account()) + ":group" + path + name
-}
-
-// groupARN is the ARN of an existing group for authorization, or a
-// path-less one when it does not exist (see userARN).
-func (a *iamAPI) groupARN(c *Call, name string) string {
-	if s, err := a.svc.EntityARN(c.Ctx, iam.KindGroup, name); err == nil {
-		return s
-	}
-	return a.groupResource("/", name)
-}
-
 // groupList is the result shape of ListGroups and ListGroupsForUser.
 type groupList struct {
 	Groups      []xmlGroup `xml:"Groups>member"`
@@ -70,7 +52,7 @@ func (a *iamAPI) createGroup(c *Call) (any, error) {
 		return nil, err
 	}
 	path := c.Params.Get("Path")
-	if err := c.Authorize("iam:CreateGroup", a.groupResource(path, name)); err != nil {
+	if err := c.Authorize("iam:CreateGroup", a.resourceARN("group", path, name)); err != nil {
 		return nil, err
 	}
 	g, err := a.svc.CreateGroup(c.Ctx, name, path)
@@ -110,7 +92,7 @@ func (a *iamAPI) listGroups(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:ListGroups", a.groupResource("/", "*")); err != nil {
+	if err := c.Authorize("iam:ListGroups", a.resourceARN("group", "/", "*")); err != nil {
 		return nil, err
 	}
 	res, err := a.svc.ListGroups(c.Ctx, prefix, pg)
@@ -171,7 +153,7 @@ func (a *iamAPI) updateGroup(c *Call) (any, error) {
 		if newPath != "" {
 			path = newPath
 		}
-		if renamed := a.groupResource(path, newName); renamed != old {
+		if renamed := a.resourceARN("group", path, newName); renamed != old {
 			if err := c.Authorize("iam:UpdateGroup", renamed); err != nil {
 				return nil, err
 			}

@@ -22,11 +22,13 @@ type entityKind struct {
 	arnTyp string     // "user": the ARN's resource type
 }
 
-var entityKinds = []entityKind{
-	{iam.KindUser, "User", "UserName", ruleUserName, "user"},
-	{iam.KindGroup, "Group", "GroupName", ruleGroupName, "group"},
-	{iam.KindRole, "Role", "RoleName", ruleRoleName, "role"},
-}
+var (
+	userKind  = entityKind{iam.KindUser, "User", "UserName", ruleUserName, "user"}
+	groupKind = entityKind{iam.KindGroup, "Group", "GroupName", ruleGroupName, "group"}
+	roleKind  = entityKind{iam.KindRole, "Role", "RoleName", ruleRoleName, "role"}
+
+	entityKinds = []entityKind{userKind, groupKind, roleKind}
+)
 
 func (a *iamAPI) registerInlinePolicies(m map[string]Handler) {
 	for _, k := range entityKinds {
@@ -37,13 +39,30 @@ func (a *iamAPI) registerInlinePolicies(m map[string]Handler) {
 	}
 }
 
-// entityARN is the ARN of an existing user, group or role (with its
-// path), or a path-less one when it does not exist.
+// entityARN is the ARN an action on an existing user, group or role is
+// authorized against (with its real path), or a path-less one when it
+// does not exist: the handler's own call then reports NoSuchEntity to a
+// caller allowed to know.
 func (a *iamAPI) entityARN(c *Call, k entityKind, name string) string {
 	if s, err := a.svc.EntityARN(c.Ctx, k.kind, name); err == nil {
 		return s
 	}
-	return "arn:aws:iam::" + string(a.svc.Account()) + ":" + k.arnTyp + "/" + name
+	return a.resourceARN(k.arnTyp, "/", name)
+}
+
+func (a *iamAPI) userARN(c *Call, name string) string  { return a.entityARN(c, userKind, name) }
+func (a *iamAPI) groupARN(c *Call, name string) string { return a.entityARN(c, groupKind, name) }
+func (a *iamAPI) roleARN(c *Call, name string) string  { return a.entityARN(c, roleKind, name) }
+
+// resourceARN is the ARN of an IAM resource of type typ ("user", "policy",
+// "instance-profile", …) built from a path and name, for one that does not
+// exist (yet) or for a wildcard ("*") that a list action is authorized
+// against. An empty path is "/", IAM's default.
+func (a *iamAPI) resourceARN(typ, path, name string) string {
+	if path == "" {
+		path = "/"
+	}
+	return "arn:aws:iam::" + string(a.svc.Account()) + ":" + typ + path + name
 }
 
 func (a *iamAPI) putInlinePolicy(k entityKind) Handler {

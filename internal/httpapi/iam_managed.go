@@ -77,14 +77,6 @@ func versionOf(v *iam.PolicyVersion) xmlPolicyVersion {
 	return xmlPolicyVersion{VersionId: v.VersionID, IsDefaultVersion: v.IsDefault, CreateDate: xmlTime(v.CreateDate)}
 }
 
-// policyResource is the ARN of a customer managed policy to be created.
-func (a *iamAPI) policyResource(path, name string) string {
-	if path == "" {
-		path = "/"
-	}
-	return "arn:aws:iam::" + string(a.svc.Account()) + ":policy" + path + name
-}
-
 // policyARNParam reads PolicyArn.
 func policyARNParam(c *Call) (string, error) { return c.Params.Required("PolicyArn", ruleARN) }
 
@@ -110,7 +102,7 @@ func (a *iamAPI) createPolicy(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:CreatePolicy", a.policyResource(path, name), requestTagKeys(tg)...); err != nil {
+	if err := c.Authorize("iam:CreatePolicy", a.resourceARN("policy", path, name), requestTagKeys(tg)...); err != nil {
 		return nil, err
 	}
 	p, err := a.svc.CreatePolicy(c.Ctx, iam.CreatePolicyInput{Name: name, Path: path, Document: doc, Description: desc, Tags: tg})
@@ -156,7 +148,7 @@ func (a *iamAPI) listPolicies(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:ListPolicies", a.policyResource("/", "*")); err != nil {
+	if err := c.Authorize("iam:ListPolicies", a.resourceARN("policy", "/", "*")); err != nil {
 		return nil, err
 	}
 	res, err := a.svc.ListPolicies(c.Ctx, in, pg)
@@ -457,7 +449,7 @@ func (a *iamAPI) deleteUserPermissionsBoundary(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resource := a.userResource("/", name)
+	resource := a.resourceARN("user", "/", name)
 	var opts []authzOption
 	if u, err := a.svc.GetUser(c.Ctx, name); err == nil {
 		resource = u.ARN

@@ -46,18 +46,11 @@ func profileOf(p *iam.ProfileWithRoles, withTags bool) xmlInstanceProfile {
 	return x
 }
 
-func (a *iamAPI) profileResource(path, name string) string {
-	if path == "" {
-		path = "/"
-	}
-	return "arn:aws:iam::" + string(a.svc.Account()) + ":instance-profile" + path + name
-}
-
 func (a *iamAPI) profileARN(c *Call, name string) string {
 	if p, err := a.svc.GetInstanceProfile(c.Ctx, name); err == nil {
 		return p.ARN
 	}
-	return a.profileResource("/", name)
+	return a.resourceARN("instance-profile", "/", name)
 }
 
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateInstanceProfile.html
@@ -71,7 +64,7 @@ func (a *iamAPI) createInstanceProfile(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:CreateInstanceProfile", a.profileResource(path, name), requestTagKeys(tg)...); err != nil {
+	if err := c.Authorize("iam:CreateInstanceProfile", a.resourceARN("instance-profile", path, name), requestTagKeys(tg)...); err != nil {
 		return nil, err
 	}
 	p, err := a.svc.CreateInstanceProfile(c.Ctx, iam.CreateInstanceProfileInput{Name: name, Path: path, Tags: tg})
@@ -121,7 +114,7 @@ func (a *iamAPI) listInstanceProfiles(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:ListInstanceProfiles", a.profileResource("/", "*")); err != nil {
+	if err := c.Authorize("iam:ListInstanceProfiles", a.resourceARN("instance-profile", "/", "*")); err != nil {
 		return nil, err
 	}
 	res, err := a.svc.ListInstanceProfiles(c.Ctx, prefix, pg)

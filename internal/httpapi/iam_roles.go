@@ -68,25 +68,6 @@ func roleSummary(r *iam.Role) xmlRole {
 	}
 }
 
-// roleResource is the ARN a role action is authorized against for a role
-// that does not exist (yet).
-func (a *iamAPI) roleResource(path, name string) string {
-	if path == "" {
-		path = "/"
-	}
-	return "arn:aws:iam::" + string(a.svc.Account()) + ":role" + path + name
-}
-
-// roleARN is the ARN of an existing role (with its path), or a path-less
-// one when it does not exist: the domain call then reports NoSuchEntity
-// to a caller allowed to know.
-func (a *iamAPI) roleARN(c *Call, name string) string {
-	if r, err := a.svc.GetRole(c.Ctx, name); err == nil {
-		return r.ARN
-	}
-	return a.roleResource("/", name)
-}
-
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
 func (a *iamAPI) createRole(c *Call) (any, error) {
 	name, err := c.Params.Required("RoleName", ruleAny)
@@ -116,7 +97,7 @@ func (a *iamAPI) createRole(c *Call) (any, error) {
 		opts = append(opts, withKey("iam:PermissionsBoundary", boundary))
 	}
 	opts = append(opts, requestTagKeys(tg)...)
-	if err := c.Authorize("iam:CreateRole", a.roleResource(path, name), opts...); err != nil {
+	if err := c.Authorize("iam:CreateRole", a.resourceARN("role", path, name), opts...); err != nil {
 		return nil, err
 	}
 	r, err := a.svc.CreateRole(c.Ctx, iam.CreateRoleInput{
@@ -157,7 +138,7 @@ func (a *iamAPI) listRoles(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:ListRoles", a.roleResource("/", "*")); err != nil {
+	if err := c.Authorize("iam:ListRoles", a.resourceARN("role", "/", "*")); err != nil {
 		return nil, err
 	}
 	res, err := a.svc.ListRoles(c.Ctx, prefix, pg)
@@ -272,7 +253,7 @@ func (a *iamAPI) deleteRolePermissionsBoundary(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	resource := a.roleResource("/", name)
+	resource := a.resourceARN("role", "/", name)
 	var opts []authzOption
 	if r, err := a.svc.GetRole(c.Ctx, name); err == nil {
 		resource = r.ARN

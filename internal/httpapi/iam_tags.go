@@ -13,15 +13,6 @@ func (a *iamAPI) registerTags(m map[string]Handler) {
 	m["ListRoleTags"] = a.listRoleTags
 }
 
-// taggedRoleARN is the ARN of an existing role for authorization, or a
-// path-less one when it does not exist (see userARN).
-func (a *iamAPI) taggedRoleARN(c *Call, name string) string {
-	if s, err := a.svc.EntityARN(c.Ctx, iam.KindRole, name); err == nil {
-		return s
-	}
-	return "arn:aws:iam::" + string(a.svc.Account()) + ":role/" + name
-}
-
 // tagList is the result shape of ListUserTags and ListRoleTags.
 type tagList struct {
 	Tags        []xmlTag `xml:"Tags>member"`
@@ -124,7 +115,7 @@ func (a *iamAPI) tagRole(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:TagRole", a.taggedRoleARN(c, name), requestTagKeys(tg)...); err != nil {
+	if err := c.Authorize("iam:TagRole", a.roleARN(c, name), requestTagKeys(tg)...); err != nil {
 		return nil, err
 	}
 	return nil, a.svc.TagRole(c.Ctx, name, tg)
@@ -140,7 +131,7 @@ func (a *iamAPI) untagRole(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:UntagRole", a.taggedRoleARN(c, name), opts...); err != nil {
+	if err := c.Authorize("iam:UntagRole", a.roleARN(c, name), opts...); err != nil {
 		return nil, err
 	}
 	return nil, a.svc.UntagRole(c.Ctx, name, keys)
@@ -156,7 +147,7 @@ func (a *iamAPI) listRoleTags(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:ListRoleTags", a.taggedRoleARN(c, name)); err != nil {
+	if err := c.Authorize("iam:ListRoleTags", a.roleARN(c, name)); err != nil {
 		return nil, err
 	}
 	res, err := a.svc.ListRoleTags(c.Ctx, name, pg)

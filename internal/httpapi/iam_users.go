@@ -29,15 +29,6 @@ func userOf(u *iam.User) xmlUser {
 		PermissionsBoundary: boundaryOf(u.Boundary), Tags: xmlTags(u.Tags)}
 }
 
-// userResource is the ARN a user action is authorized against. For a user
-// that does not exist yet (CreateUser) the path comes from the request.
-func (a *iamAPI) userResource(path, name string) string {
-	if path == "" {
-		path = "/"
-	}
-	return "arn:aws:iam::" + string(a.svc.Account()) + ":user" + path + name
-}
-
 // resolveUserName is the UserName parameter, or the calling user's name
 // when it is absent, as AWS does for GetUser, CreateAccessKey and others.
 func resolveUserName(c *Call) (string, error) {
@@ -75,7 +66,7 @@ func (a *iamAPI) createUser(c *Call) (any, error) {
 		opts = append(opts, withKey("iam:PermissionsBoundary", boundary))
 	}
 	opts = append(opts, requestTagKeys(tg)...)
-	if err := c.Authorize("iam:CreateUser", a.userResource(path, name), opts...); err != nil {
+	if err := c.Authorize("iam:CreateUser", a.resourceARN("user", path, name), opts...); err != nil {
 		return nil, err
 	}
 	u, err := a.svc.CreateUser(c.Ctx, iam.CreateUserInput{Name: name, Path: path, Boundary: boundary, Tags: tg})
@@ -101,16 +92,6 @@ func (a *iamAPI) getUser(c *Call) (any, error) {
 	return struct{ User xmlUser }{userOf(u)}, nil
 }
 
-// userARN is the ARN of an existing user for authorization (with its real
-// path), or a path-less ARN when it does not exist: the handler's own call
-// then reports NoSuchEntity to a caller allowed to know.
-func (a *iamAPI) userARN(c *Call, name string) string {
-	if u, err := a.svc.GetUser(c.Ctx, name); err == nil {
-		return u.ARN
-	}
-	return a.userResource("/", name)
-}
-
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListUsers.html
 func (a *iamAPI) listUsers(c *Call) (any, error) {
 	prefix, err := c.Params.Optional("PathPrefix", rulePathPrefix)
@@ -121,7 +102,7 @@ func (a *iamAPI) listUsers(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("iam:ListUsers", a.userResource("/", "*")); err != nil {
+	if err := c.Authorize("iam:ListUsers", a.resourceARN("user", "/", "*")); err != nil {
 		return nil, err
 	}
 	res, err := a.svc.ListUsers(c.Ctx, prefix, pg)
