@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -77,21 +76,15 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request) {
 		fail(apierr.New("UnknownOperationException", "Only POST is accepted."))
 		return
 	}
-	hash, err := payloadHash(r, body)
-	if err != nil {
-		fail(err)
-		return
-	}
 	signing := ""
 	if svc != nil {
 		signing = svc.Name
 	}
-	caller, region, err := s.cfg.Authenticator.Authenticate(r, hash, signing, now)
+	caller, region, err := s.authenticate(r, body, signing, now, rec)
 	if err != nil {
 		fail(err)
 		return
 	}
-	rec.Caller, rec.Region = caller, region
 	var h JSONHandler
 	if svc != nil {
 		h = svc.Actions[op]
@@ -109,9 +102,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Env.Region = region
 	out, err := h(c, body)
-	if err == nil && !c.authorized {
-		err = apierr.Internal(fmt.Errorf("handler %s:%s returned without authorizing", svc.Name, op))
-	}
+	err = c.checkAuthorized(err)
 	if err != nil {
 		fail(err)
 		return

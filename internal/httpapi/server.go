@@ -263,21 +263,15 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	hash, err := payloadHash(r, body)
-	if err != nil {
-		fail(err)
-		return
-	}
 	signingName := ""
 	if svc != nil {
 		signingName = svc.Name
 	}
-	caller, region, err := s.cfg.Authenticator.Authenticate(r, hash, signingName, now)
+	caller, region, err := s.authenticate(r, body, signingName, now, rec)
 	if err != nil {
 		fail(err)
 		return
 	}
-	rec.Caller, rec.Region = caller, region
 	if svc == nil {
 		fail(apierr.New(apierr.InvalidAction, "Could not find operation %s for version %s", action, params.Get("Version")))
 		return
@@ -293,9 +287,7 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	c.Env.Region = region
 	out, err := h(c)
-	if err == nil && !c.authorized {
-		err = apierr.Internal(fmt.Errorf("handler %s:%s returned without authorizing", svc.Name, action))
-	}
+	err = c.checkAuthorized(err)
 	if err != nil {
 		fail(err)
 		return
@@ -311,6 +303,32 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	proto.WriteResult(w, b, reqID)
+}
+
+// authenticate verifies the request's signature over body for the signing
+// name ("" when the service is unknown) and records the caller and region
+// in rec. The Query and JSON protocols share it.
+func (s *Server) authenticate(r *http.Request, body []byte, signing string, now time.Time, rec *CallRecord) (*principal.Caller, string, error) {
+	hash, err := payloadHash(r, body)
+	if err != nil {
+		return nil, "", err
+	}
+	caller, region, err := s.cfg.Authenticator.Authenticate(r, hash, signing, now)
+	if err != nil {
+		return nil, "", err
+	}
+	rec.Caller, rec.Region = caller, region
+	return caller, region, nil
+}
+
+// checkAuthorized turns a handler's success into InternalFailure when it
+// never called Authorize: no action may run unauthorized, whichever
+// protocol carried it.
+func (c *Call) checkAuthorized(err error) error {
+	if err == nil && !c.authorized {
+		return apierr.Internal(fmt.Errorf("handler %s:%s returned without authorizing", c.Service.Name, c.Action))
+	}
+	return err
 }
 
 // readBody reads a bounded request body within a deadline, so that neither
