@@ -53,6 +53,13 @@ type Config struct {
 	// audit.DefaultRetention (90 days), negative keeps them forever.
 	AuditRetention time.Duration
 
+	// StalenessBound is how long a node on a shared store (PostgreSQL)
+	// may go without confirming the store's state before it answers
+	// ServiceUnavailable instead of authorizing with possibly stale
+	// revocations; zero means DefaultStalenessBound, negative disables the
+	// check. The embedded store is single-node and always fresh.
+	StalenessBound time.Duration
+
 	Log  *slog.Logger
 	Now  func() time.Time
 	Rand io.Reader
@@ -82,6 +89,9 @@ type App struct {
 	AdminCredentialsFile string
 	// AdminKeyID is the administrator's key created on this start, if any.
 	AdminKeyID string
+	// fresh fails the node closed when it cannot confirm a shared
+	// store's state (freshness.go); nil on the embedded store.
+	fresh *freshness
 }
 
 // New opens the store and builds every service.
@@ -170,6 +180,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("object store: %w", err)
 	}
 	a.Authz.UseRevocations(a.Revoke)
+	if _, shared := a.store.(watcher); shared && cfg.StalenessBound >= 0 {
+		bound := cfg.StalenessBound
+		if bound == 0 {
+			bound = DefaultStalenessBound
+		}
+		a.fresh = newFreshness(bound, cfg.Log)
+		a.Authz.UseFreshness(&a.fresh.stale, bound)
+	}
 	iamService := httpapi.IAMService(a.IAM, a.Revoke)
 	if err := a.openAudit(ctx, master); err != nil {
 		return nil, err
@@ -241,6 +259,13 @@ func (a *App) internalHandler() http.Handler {
 	mux.Handle("GET /_iamd/metrics", a.Metrics.Handler())
 	mux.HandleFunc("GET /_iamd/health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if a.fresh != nil && a.fresh.stale.Load() {
+			// Not ready: a load balancer should send requests elsewhere.
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, `{"status":"stale","reason":"shared store state not confirmed for %dms (bound %dms)"}`+"\n",
+				a.fresh.age().Milliseconds(), a.fresh.bound.Milliseconds())
+			return
+		}
 		io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
 	return mux

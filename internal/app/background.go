@@ -128,32 +128,63 @@ func (a *App) maintainRing(ctx context.Context) {
 }
 
 // watchGenerations invalidates this node's caches when another node
-// writes, by notification and, as a fallback, by polling the generation.
+// writes, by notification and, as a fallback, by polling the generation,
+// and confirms freshness (freshness.go) after each generation it has fully
+// taken in.
+//
+// On a notification the IAM and S3 caches are invalidated first (an
+// atomic add each, so the next request re-reads the store) and the
+// revocation set is reloaded next, before anything else: that is the
+// propagation path whose delay docs/benchmarks.md measures. A generation
+// whose revocations could not be reloaded is not taken as seen, so the
+// next poll tries again, and it confirms nothing.
 func (a *App) watchGenerations(ctx context.Context, w watcher, wg *sync.WaitGroup) {
 	var last uint64
-	seen := func(g uint64) {
-		if g != last {
-			last = g
+	haveLast := false
+	// Bounded so that a hung database cannot hold the loop past the
+	// staleness bound; the freshness timer fires regardless.
+	opTimeout := a.pollInterval() * 2
+	if a.fresh != nil {
+		opTimeout = max(opTimeout, a.fresh.bound)
+	}
+	seen := func(g uint64, at time.Time) {
+		if !haveLast || g != last {
 			a.IAM.Invalidate()
 			if a.S3 != nil {
 				a.S3.Invalidate() // buckets, bucket policies, object records
 			}
-			if err := a.Revoke.Reload(ctx); err != nil && ctx.Err() == nil {
-				a.cfg.Log.Warn("reload revocations", "err", err)
+			rctx, cancel := context.WithTimeout(ctx, opTimeout)
+			defer cancel()
+			if err := a.Revoke.Reload(rctx); err != nil {
+				if ctx.Err() == nil {
+					a.cfg.Log.Warn("reload revocations", "err", err)
+				}
+				return
 			}
-			if err := a.ring.Reload(ctx); err != nil && ctx.Err() == nil {
+			if err := a.ring.Reload(rctx); err != nil && ctx.Err() == nil {
+				// Not fatal to freshness: a token sealed by a key this
+				// node has not loaded fails closed, and authz reloads
+				// the ring when it meets an unknown key id.
 				a.cfg.Log.Warn("reload session token keys", "err", err)
 			}
+			last, haveLast = g, true
+		}
+		if a.fresh != nil {
+			a.fresh.confirm(at)
 		}
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		if a.fresh != nil {
+			a.fresh.start()
+			defer a.fresh.stop()
+		}
 		ch, err := w.Watch(ctx)
 		if err != nil {
 			a.cfg.Log.Warn("watch store changes; polling only", "err", err)
 		}
-		t := time.NewTicker(generationPollInterval)
+		t := time.NewTicker(a.pollInterval())
 		defer t.Stop()
 		for {
 			select {
@@ -164,14 +195,27 @@ func (a *App) watchGenerations(ctx context.Context, w watcher, wg *sync.WaitGrou
 					ch = nil
 					continue
 				}
-				seen(g)
+				seen(g, time.Now())
 			case <-t.C:
-				if g, err := a.store.Generation(ctx); err == nil {
-					seen(g)
+				at := time.Now()
+				pctx, cancel := context.WithTimeout(ctx, opTimeout)
+				g, err := a.store.Generation(pctx)
+				cancel()
+				if err == nil {
+					seen(g, at)
 				} else if ctx.Err() == nil {
 					a.cfg.Log.Warn("poll store generation", "err", err)
 				}
 			}
 		}
 	}()
+}
+
+// pollInterval is how often the generation is polled: often enough that
+// a few slow or lost polls do not make a healthy node stale.
+func (a *App) pollInterval() time.Duration {
+	if a.fresh == nil {
+		return generationPollInterval
+	}
+	return min(generationPollInterval, max(a.fresh.bound/4, 10*time.Millisecond))
 }

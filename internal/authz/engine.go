@@ -34,6 +34,11 @@ type Engine struct {
 	ring *token.Ring
 	keys *sigv4.KeyCache
 	rev  *revoke.Service // nil: no per-session revocations (revoked.go)
+	// stale, when set, is true while this node cannot confirm that its
+	// view of a shared store is current; every request then fails closed
+	// with errStale (UseFreshness).
+	stale      *atomic.Bool
+	staleBound time.Duration
 
 	lastReload atomic.Int64 // unix nanoseconds of the last ring reload
 }
@@ -46,6 +51,24 @@ func (e *Engine) reloadRing(ctx context.Context, now time.Time) bool {
 		return false
 	}
 	return e.ring.Reload(ctx) == nil
+}
+
+// UseFreshness makes the engine refuse to authenticate or authorize while
+// *stale is true, with ServiceUnavailable (HTTP 503, which AWS SDKs retry),
+// rather than decide with revocations, keys and policies that may be out
+// of date. bound is named in the message. Call it before serving.
+func (e *Engine) UseFreshness(stale *atomic.Bool, bound time.Duration) {
+	e.stale, e.staleBound = stale, bound
+}
+
+// isStale is the freshness gate on the request path: one atomic load.
+func (e *Engine) isStale() bool { return e.stale != nil && e.stale.Load() }
+
+// staleError is what a request gets while the node is stale; made afresh
+// each time, since the edge may annotate the error it is given.
+func (e *Engine) staleError() error {
+	return apierr.New(apierr.ServiceUnavailable,
+		"This iamd node could not confirm its revocation state with the shared store within %s, so it refuses to authorize requests. Retry, or use another node.", e.staleBound)
 }
 
 // New returns an Engine.
@@ -63,6 +86,11 @@ const (
 // the region of its credential scope. service, when not empty, is the
 // signing name the request must be scoped to.
 func (e *Engine) Authenticate(r *http.Request, payloadHash, service string, now time.Time) (*principal.Caller, string, error) {
+	if e.isStale() {
+		// Before anything else: a stale node's answer about a key (even
+		// "invalid") could be wrong, and 503 sends the client to retry.
+		return nil, "", e.staleError()
+	}
 	p, err := sigv4.Parse(r)
 	if err != nil {
 		return nil, "", fromSigV4(err)
@@ -254,6 +282,9 @@ func (e *Engine) Authorize(ctx context.Context, req *Request) error {
 
 // Decide evaluates req and returns the decision with its reasons.
 func (e *Engine) Decide(ctx context.Context, req *Request) (policy.Decision, error) {
+	if e.isStale() {
+		return policy.Decision{}, e.staleError()
+	}
 	c := req.Caller
 	if d, revoked := e.revoked(c); revoked {
 		return d, nil

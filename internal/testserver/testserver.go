@@ -1,6 +1,6 @@
 // Package testserver starts a real iamd — the same app.App that `iamd
 // serve` runs, on SQLite in a temporary directory, over real HTTP on
-// 127.0.0.1:0 — for end-to-end tests, and hands out aws-sdk-go-v2 clients
+// 127.0.0.1:0 (or on a given PostgreSQL, WithStore) — for end-to-end tests, and hands out aws-sdk-go-v2 clients
 // pointed at it. Nothing in it is a mock.
 package testserver
 
@@ -46,6 +46,21 @@ func WithNow(now func() time.Time) Option { return func(c *app.Config) { c.Now =
 
 // WithDir uses dir as the data directory (to restart on the same data).
 func WithDir(dir string) Option { return func(c *app.Config) { c.DataDir = dir } }
+
+// WithStore uses the store at dsn (a postgres:// URL) instead of SQLite in
+// the data directory. Two servers given the same dsn and WithMasterKey
+// are two nodes of one deployment.
+func WithStore(dsn string) Option { return func(c *app.Config) { c.Store = dsn } }
+
+// WithMasterKey sets the master key (base64 or hex, as IAMD_MASTER_KEY);
+// nodes sharing a store need the same one.
+func WithMasterKey(key string) Option { return func(c *app.Config) { c.MasterKey = key } }
+
+// WithStalenessBound sets how long a node on a shared store may go
+// without confirming its state before it fails closed.
+func WithStalenessBound(d time.Duration) Option {
+	return func(c *app.Config) { c.StalenessBound = d }
+}
 
 // Start starts a server and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
