@@ -90,34 +90,9 @@ func (cl *Client) IAM(ctx context.Context, action string, params url.Values, out
 
 // Query calls action of the Query service signed as service, at version.
 func (cl *Client) Query(ctx context.Context, service, version, action string, params url.Values, out any) error {
-	form := url.Values{}
-	for k, v := range params {
-		form[k] = v
-	}
-	form.Set("Action", action)
-	form.Set("Version", version)
-	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Endpoint+"/", strings.NewReader(body))
+	resp, b, err := cl.postForm(ctx, service, version, action, params)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := cl.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("AWS credentials: %w", err)
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := cl.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cl.Region, cl.Now()); err != nil {
-		return fmt.Errorf("sign request: %w", err)
-	}
-	resp, err := cl.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", action, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s: read response: %w", action, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -128,7 +103,7 @@ func (cl *Client) Query(ctx context.Context, service, version, action string, pa
 			RequestID string `xml:"RequestId"`
 		}
 		if xml.Unmarshal(b, &e) != nil || e.Error.Code == "" {
-			return &APIError{StatusCode: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+			return unparsedError(resp, b)
 		}
 		return &APIError{StatusCode: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, RequestID: e.RequestID}
 	}
@@ -136,6 +111,63 @@ func (cl *Client) Query(ctx context.Context, service, version, action string, pa
 		return nil
 	}
 	return decodeResult(b, action+"Result", out)
+}
+
+// postForm sends a Query-protocol call (IAM, STS and EC2 share it): params
+// with Action and Version, form-encoded, signed as service. Decoding the
+// answer is left to the caller, as each dialect words its errors
+// differently.
+func (cl *Client) postForm(ctx context.Context, service, version, action string, params url.Values) (*http.Response, []byte, error) {
+	form := url.Values{}
+	for k, v := range params {
+		form[k] = v
+	}
+	form.Set("Action", action)
+	form.Set("Version", version)
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded; charset=utf-8"}}
+	return cl.send(ctx, service, action, []byte(form.Encode()), h)
+}
+
+// maxResponse bounds what the client reads of an answer.
+const maxResponse = 64 << 20
+
+// send POSTs body to the endpoint's root with header, signed with SigV4
+// as service, and returns the response (its body already closed) and up
+// to maxResponse bytes of that body. A status of 300 or more is not an
+// error here: the caller decodes it in its protocol's terms. action only
+// names the call in errors.
+func (cl *Client) send(ctx context.Context, service, action string, body []byte, header http.Header) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Endpoint+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range header {
+		req.Header[http.CanonicalHeaderKey(k)] = v
+	}
+	creds, err := cl.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("AWS credentials: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	if err := cl.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cl.Region, cl.Now()); err != nil {
+		return nil, nil, fmt.Errorf("sign request: %w", err)
+	}
+	resp, err := cl.HTTP.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", action, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: read response: %w", action, err)
+	}
+	return resp, b, nil
+}
+
+// unparsedError is the error for a failed answer in no dialect the client
+// reads (a proxy's page, say): the HTTP status and the body as it came.
+func unparsedError(resp *http.Response, b []byte) *APIError {
+	return &APIError{StatusCode: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
 }
 
 // decodeResult finds the element named result and decodes it into out.

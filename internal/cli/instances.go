@@ -3,12 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -171,34 +167,9 @@ func profileRole(ctx context.Context, cl *Client, profileARN string) [2]string {
 // <Response><Errors><Error>, so it has its own decoder.
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html
 func (cl *Client) EC2(ctx context.Context, action string, params url.Values, out any) error {
-	form := url.Values{}
-	for k, v := range params {
-		form[k] = v
-	}
-	form.Set("Action", action)
-	form.Set("Version", EC2Version)
-	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Endpoint+"/", strings.NewReader(body))
+	resp, b, err := cl.postForm(ctx, "ec2", EC2Version, action, params)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := cl.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("AWS credentials: %w", err)
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := cl.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "ec2", cl.Region, cl.Now()); err != nil {
-		return fmt.Errorf("sign request: %w", err)
-	}
-	resp, err := cl.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", action, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s: read response: %w", action, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -209,7 +180,7 @@ func (cl *Client) EC2(ctx context.Context, action string, params url.Values, out
 			RequestID string
 		}
 		if xml.Unmarshal(b, &e) != nil || len(e.Errors) == 0 || e.Errors[0].Code == "" {
-			return &APIError{StatusCode: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+			return unparsedError(resp, b)
 		}
 		return &APIError{StatusCode: resp.StatusCode, Code: e.Errors[0].Code, Message: e.Errors[0].Message, RequestID: e.RequestID}
 	}

@@ -1,13 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -275,28 +270,10 @@ func (cl *Client) JSON(ctx context.Context, service, target string, in, out any)
 		return err
 	}
 	action := target[strings.LastIndexByte(target, '.')+1:]
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cl.Endpoint+"/", bytes.NewReader(body))
+	h := http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {target}}
+	resp, b, err := cl.send(ctx, service, action, body, h)
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", target)
-	creds, err := cl.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("AWS credentials: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	if err := cl.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), service, cl.Region, cl.Now()); err != nil {
-		return fmt.Errorf("sign request: %w", err)
-	}
-	resp, err := cl.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", action, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%s: read response: %w", action, err)
 	}
 	if resp.StatusCode >= 300 {
 		var e struct {
@@ -305,7 +282,7 @@ func (cl *Client) JSON(ctx context.Context, service, target string, in, out any)
 			Msg     string `json:"Message"`
 		}
 		if json.Unmarshal(b, &e) != nil || e.Type == "" {
-			return &APIError{StatusCode: resp.StatusCode, Code: http.StatusText(resp.StatusCode), Message: strings.TrimSpace(string(b))}
+			return unparsedError(resp, b)
 		}
 		code := e.Type[strings.LastIndexByte(e.Type, '#')+1:]
 		if e.Message == "" {
