@@ -28,7 +28,6 @@ import (
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
 // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
 
-
 // chunk is one aws-chunked chunk as the test will write it.
 type chunk struct {
 	data []byte
