@@ -94,7 +94,7 @@ func (a *stsAPI) assumeRole(c *Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	dur, err := p.Int("DurationSeconds", sts.MinDuration, 43200, 0)
+	dur, err := p.Int("DurationSeconds", sts.MinDuration, sts.MaxRoleDuration, 0)
 	if err != nil {
 		return nil, err
 	}

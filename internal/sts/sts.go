@@ -61,6 +61,7 @@ const (
 	MinDuration             = 900
 	DefaultRoleDuration     = 3600
 	ChainedMaxDuration      = 3600
+	MaxRoleDuration         = 43200
 	DefaultSessionDuration  = 43200
 	MaxSessionTokenDuration = 129600
 	maxSessionPolicyLen     = 2048
@@ -127,6 +128,12 @@ func (s *Service) ResolveRole(ctx context.Context, roleARN string) (*iam.RoleAut
 // have been authorized (trust policy and identity policy).
 func (s *Service) AssumeRole(ctx context.Context, caller *principal.Caller, ra *iam.RoleAuth, in AssumeRoleInput) (*AssumeRoleOutput, error) {
 	now := s.now().UTC()
+	if err := checkDuration(in.DurationSeconds, MaxRoleDuration); err != nil {
+		return nil, err
+	}
+	if err := checkSourceIdentity(in.SourceIdentity); err != nil {
+		return nil, err
+	}
 	dur := in.DurationSeconds
 	chained := caller != nil && caller.Temporary
 	switch {
@@ -202,6 +209,9 @@ func (s *Service) GetSessionToken(ctx context.Context, caller *principal.Caller,
 	if caller.Temporary || caller.Type != principal.IAMUser {
 		return nil, nil, apierr.New(apierr.AccessDenied, "Cannot call GetSessionToken with session credentials")
 	}
+	if err := checkDuration(durationSeconds, MaxSessionTokenDuration); err != nil {
+		return nil, nil, err
+	}
 	if durationSeconds == 0 {
 		durationSeconds = DefaultSessionDuration
 	}
@@ -220,6 +230,31 @@ func (s *Service) GetSessionToken(ctx context.Context, caller *principal.Caller,
 		return nil, nil, err
 	}
 	return creds, sess, nil
+}
+
+// checkDuration enforces DurationSeconds' range, MinDuration..max, with 0
+// meaning the default. The HTTP layer checks the same range while
+// decoding; this keeps the rule true for every caller of the domain.
+func checkDuration(dur, max int) error {
+	switch {
+	case dur == 0:
+		return nil
+	case dur < MinDuration:
+		return apierr.Validation("durationSeconds", strconv.Itoa(dur), "Member must have value greater than or equal to "+strconv.Itoa(MinDuration))
+	case dur > max:
+		return apierr.Validation("durationSeconds", strconv.Itoa(dur), "Member must have value less than or equal to "+strconv.Itoa(max))
+	}
+	return nil
+}
+
+// checkSourceIdentity rejects a source identity in AWS's reserved
+// namespace.
+// https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html#API_AssumeRole_RequestParameters
+func checkSourceIdentity(id string) error {
+	if strings.HasPrefix(strings.ToLower(id), "aws:") {
+		return apierr.Validation("sourceIdentity", id, "Member must not start with 'aws:'")
+	}
+	return nil
 }
 
 // seal mints the key pair, seals the session into its token and records

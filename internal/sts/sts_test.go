@@ -194,6 +194,10 @@ func TestAssumeRoleDuration(t *testing.T) {
 		{"a chained session may ask for less than one hour", chained, long, 1200, 1200, "", ""},
 		{"a chained session may not exceed one hour even when the role allows it", chained, long, 3601, 0, apierr.ValidationError, "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."},
 		{"a chained session over both limits gets the role chaining message", chained, short, 7200, 0, apierr.ValidationError, "1 hour session limit for roles assumed by role chaining"},
+		{"less than 900 seconds is rejected", userCaller(), long, 899, 0, apierr.ValidationError, "Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
+		{"a negative duration is rejected, not taken as the default", userCaller(), long, -1, 0, apierr.ValidationError, "Member must have value greater than or equal to 900"},
+		{"more than 12 hours is rejected before the role's limit is consulted", userCaller(), long, 43201, 0, apierr.ValidationError, "Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"},
+		{"more than 12 hours is rejected before the chaining limit is consulted", chained, long, 43201, 0, apierr.ValidationError, "Member must have value less than or equal to 43200"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -288,6 +292,10 @@ func TestSourceIdentityAlongAChain(t *testing.T) {
 		{"a chained session inherits the caller's", withSource, "", "alice", ""},
 		{"a chained session may repeat the same value", withSource, "alice", "alice", ""},
 		{"a chained session may not change it", withSource, "mallory", "", apierr.AccessDenied},
+		{"a source identity may not start with aws:", userCaller(), "aws:alice", "", apierr.ValidationError},
+		{"the aws: prefix is refused in any case", userCaller(), "AWS:alice", "", apierr.ValidationError},
+		{"a chained session may not set an aws: source identity either", roleCaller(nil), "Aws:alice", "", apierr.ValidationError},
+		{"aws without the colon is an ordinary value", userCaller(), "awsome", "awsome", ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -491,6 +499,9 @@ func TestGetSessionToken(t *testing.T) {
 		{"a user may ask for the minimum of 900 seconds", userCaller(), 900, false, 900, ""},
 		{"a user may ask for the maximum of 36 hours", userCaller(), 129600, false, 129600, ""},
 		{"a user with MFA gets an MFA session", userCaller(), 3600, true, 3600, ""},
+		{"less than 900 seconds is rejected", userCaller(), 899, false, 0, apierr.ValidationError},
+		{"a negative duration is rejected, not taken as the default", userCaller(), -900, false, 0, apierr.ValidationError},
+		{"more than 36 hours is rejected", userCaller(), 129601, false, 0, apierr.ValidationError},
 		{"a role session may not call it", roleCaller(nil), 0, false, 0, apierr.AccessDenied},
 		{"a user's own session may not call it", func() *principal.Caller {
 			c := userCaller()
