@@ -95,6 +95,14 @@ func (s *Service) CreateRole(ctx context.Context, in CreateRoleInput) (*Role, er
 	if err != nil {
 		return nil, err
 	}
+	// The service-linked path is CreateServiceLinkedRole's alone: a role
+	// placed there by CreateRole would be protected as if a service owned
+	// it. CreateRole's documented errors include InvalidInput, not
+	// UnmodifiableEntity, and this is AWS's message.
+	// https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+	if strings.HasPrefix(path, ServiceRolePathPrefix) {
+		return nil, apierr.New(apierr.InvalidInput, "Path prefix '%s' can only be used for AWS Service linked Roles", ServiceRolePathPrefix)
+	}
 	if err := checkRoleDescription("description", in.Description); err != nil {
 		return nil, err
 	}

@@ -130,6 +130,13 @@ func TestCreateRole(t *testing.T) {
 		{"a name with a space is invalid", iam.CreateRoleInput{Name: "a b", TrustPolicy: trustEC2}, apierr.ValidationError, "roleName"},
 		{"a boundary that does not exist is NoSuchEntity", iam.CreateRoleInput{Name: "bounded", TrustPolicy: trustEC2,
 			Boundary: "arn:aws:iam::123456789012:policy/nope"}, apierr.NoSuchEntity, "does not exist"},
+		{"a service-linked path is refused", iam.CreateRoleInput{Name: "AWSServiceRoleForECS", Path: "/aws-service-role/ecs.amazonaws.com/", TrustPolicy: trustEC2},
+			apierr.InvalidInput, "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles"},
+		{"the service-linked prefix alone is refused", iam.CreateRoleInput{Name: "slr", Path: "/aws-service-role/", TrustPolicy: trustEC2},
+			apierr.InvalidInput, "Path prefix '/aws-service-role/'"},
+		{"a path that only resembles the prefix is allowed", iam.CreateRoleInput{Name: "lookalike", Path: "/aws-service-roles/", TrustPolicy: trustEC2}, "", ""},
+		{"the prefix deeper in a path is allowed", iam.CreateRoleInput{Name: "nested", Path: "/team/aws-service-role/", TrustPolicy: trustEC2}, "", ""},
+		{"the service-role path is an ordinary path", iam.CreateRoleInput{Name: "svc", Path: "/service-role/", TrustPolicy: trustEC2}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.CreateRole(ctx, tc.in)
