@@ -243,9 +243,14 @@ func (s *Service) FlushKeyUse(ctx context.Context) error {
 
 // updateUncached is s.update for writes that change nothing an
 // authorization snapshot holds (last use of keys, MFA counters), so they
-// leave the snapshot caches valid.
+// leave the snapshot caches valid: neither this node's generation nor the
+// store's advances, and other nodes sharing the store keep their caches
+// (kv.Store.UpdateUncached, docs/decisions/0013). An access key record is
+// cached as KeyAuth (id, user, status, secret), which a last-use write
+// rewrites unchanged; the transaction is serializable, so it cannot undo
+// a concurrent UpdateAccessKey.
 func (s *Service) updateUncached(ctx context.Context, fn func(kv.Tx) error) error {
-	err := s.store.Update(ctx, fn)
+	err := s.store.UpdateUncached(ctx, fn)
 	if err != nil && apierr.As(err) == nil {
 		return apierr.Internal(fmt.Errorf("iam: %w", err))
 	}

@@ -354,6 +354,50 @@ func TestAccessKeyLastUsed(t *testing.T) {
 			t.Errorf("got %+v, want %+v", used, want)
 		}
 	})
+	t.Run("a flush leaves the store generation and every cache alone", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t)
+		w.user(t, "alice")
+		k := must[*iam.NewAccessKey](t)(w.svc.CreateAccessKey(ctx, "alice"))
+		must[*iam.KeyAuth](t)(w.svc.AccessKeyAuth(ctx, k.ID)) // cached
+		storeGen := must[uint64](t)(w.store.Generation(ctx))
+		localGen := w.svc.Generation()
+		at := epoch.Add(time.Hour)
+		w.svc.RecordKeyUse(k.ID, "s3", "eu-west-1", at)
+		if err := w.svc.FlushKeyUse(ctx); err != nil {
+			t.Fatalf("FlushKeyUse: %v", err)
+		}
+		if got := must[uint64](t)(w.store.Generation(ctx)); got != storeGen {
+			t.Errorf("got store generation %d after a flush, want %d (other nodes would drop their caches)", got, storeGen)
+		}
+		if got := w.svc.Generation(); got != localGen {
+			t.Errorf("got IAM generation %d after a flush, want %d", got, localGen)
+		}
+		_, used, err := w.service().GetAccessKeyLastUsed(ctx, k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := (iam.LastUsed{Date: at, ServiceName: "s3", Region: "eu-west-1"}); used != want {
+			t.Errorf("after the flush a fresh service reads %+v, want %+v", used, want)
+		}
+		// Deactivation still advances the generation and reaches the cache,
+		// and a later flush does not bring the old status back.
+		if err := w.svc.UpdateAccessKey(ctx, "alice", k.ID, iam.StatusInactive); err != nil {
+			t.Fatal(err)
+		}
+		if got := must[uint64](t)(w.store.Generation(ctx)); got == storeGen {
+			t.Errorf("UpdateAccessKey left the store generation at %d, want it advanced", got)
+		}
+		w.svc.RecordKeyUse(k.ID, "s3", "eu-west-1", at.Add(time.Minute))
+		if err := w.svc.FlushKeyUse(ctx); err != nil {
+			t.Fatalf("FlushKeyUse: %v", err)
+		}
+		for name, svc := range map[string]*iam.Service{"this service": w.svc, "a fresh service": w.service()} {
+			if ka := must[*iam.KeyAuth](t)(svc.AccessKeyAuth(ctx, k.ID)); ka.Active {
+				t.Errorf("%s: got an active key after UpdateAccessKey Inactive and a flush, want inactive", name)
+			}
+		}
+	})
 	t.Run("a flushed use survives a restart", func(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t)

@@ -215,8 +215,14 @@ func TestVerifyMFA(t *testing.T) {
 		w.advance(2 * step) // the enable codes are used up
 		now := w.now()
 		code := mfaCode(t, d.Base32Seed, now)
+		gen := must[uint64](t)(w.store.Generation(ctx))
 		if err := w.svc.VerifyMFA(ctx, "alice", d.SerialNumber, code, now); err != nil {
 			t.Fatalf("first use: got %v, want nil", err)
+		}
+		// The counter is no cache's business: recording it must not make
+		// other nodes drop theirs.
+		if got := must[uint64](t)(w.store.Generation(ctx)); got != gen {
+			t.Errorf("got store generation %d after VerifyMFA, want %d", got, gen)
 		}
 		wantCode(t, w.svc.VerifyMFA(ctx, "alice", d.SerialNumber, code, now), apierr.AccessDenied, badCode)
 		wantCode(t, w.service().VerifyMFA(ctx, "alice", d.SerialNumber, code, now.Add(10*time.Second)), apierr.AccessDenied, badCode)

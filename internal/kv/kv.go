@@ -38,9 +38,11 @@ type Store interface {
 	// written far more often than the IAM model. It has Update's
 	// atomicity, isolation and durability (committed when it returns nil;
 	// fn may run more than once), but it does not advance the generation,
-	// so other nodes do not drop their caches for it. A table written with
-	// UpdateUncached must therefore never be cached by Generation, and a
-	// table cached by Generation must only be written with Update.
+	// so other nodes do not drop their caches for it. What UpdateUncached
+	// changes must therefore never be cached by Generation, and what is
+	// cached by Generation must only be changed with Update. A cached
+	// record may be rewritten by UpdateUncached only when every field a
+	// cache holds is written back unchanged (iam's access-key last use).
 	UpdateUncached(ctx context.Context, fn func(Tx) error) error
 	// Generation returns a number that every committed Update (not
 	// UpdateUncached) advances, on any node sharing the store; caches
