@@ -351,9 +351,14 @@ func convert(v reflect.Value, name string, hash func(string) string) any {
 	return nil
 }
 
+// TypeEC2Instance is the resource type of an EC2 instance.
+const TypeEC2Instance = "AWS::EC2::Instance"
+
 // LookupResources are the resources LookupEvents reports for an event and
 // finds it by (ResourceType, ResourceName): the record's own resources, and
 // the IAM entities and access keys named in its parameters and response.
+// An EC2 instance is named by its id (i-…), as LookupEvents names it, not
+// by the ARN its record carries.
 func LookupResources(ev *Event) []Resource {
 	var out []Resource
 	seen := map[Resource]bool{}
@@ -365,7 +370,13 @@ func LookupResources(ev *Event) []Resource {
 		}
 	}
 	for _, r := range ev.Resources {
-		add(r.Type, r.ARN)
+		name := r.ARN
+		if r.Type == TypeEC2Instance {
+			if _, id, ok := strings.Cut(r.ARN, ":instance/"); ok {
+				name = id
+			}
+		}
+		add(r.Type, name)
 	}
 	if p, ok := asMap(ev.RequestParameters); ok {
 		for key, typ := range map[string]string{

@@ -154,6 +154,41 @@ func TestEC2CallsAreAudited(t *testing.T) {
 		}
 	})
 
+	t.Run("a lookup by the instance id finds every call that named the instance", func(t *testing.T) {
+		got, evs := lookup(t, ct, cttypes.LookupAttributeKeyResourceName, id)
+		want := []string{"TerminateInstances", "StopInstances", "AssociateIamInstanceProfile", "RunInstances"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("lookup by ResourceName %s (-want +got):\n%s", id, diff)
+		}
+		for i, e := range evs {
+			wantRes := []cttypes.Resource{{ResourceType: aws.String("AWS::EC2::Instance"), ResourceName: aws.String(id)}}
+			if diff := cmp.Diff(wantRes, e.Resources, cmp.AllowUnexported(cttypes.Resource{})); diff != "" {
+				t.Errorf("%s: LookupEvents resources (-want +got):\n%s", got[i], diff)
+			}
+		}
+	})
+
+	t.Run("EC2 records carry the instance as a resource by its ARN", func(t *testing.T) {
+		acct, _ := runRec["recipientAccountId"].(string)
+		want := []any{map[string]any{"accountId": acct, "type": "AWS::EC2::Instance", "ARN": "arn:aws:ec2:eu-west-1:" + acct + ":instance/" + id}}
+		for name, r := range map[string]map[string]any{"RunInstances": runRec, "StopInstances": stop, "AssociateIamInstanceProfile": assoc, "TerminateInstances": terminate} {
+			if diff := cmp.Diff(want, r["resources"]); diff != "" {
+				t.Errorf("%s: resources (-want +got):\n%s", name, diff)
+			}
+		}
+		if describe["resources"] != nil {
+			t.Errorf("got resources %v on a DescribeInstances that named no instance, want none", describe["resources"])
+		}
+	})
+
+	t.Run("a lookup by resource type finds every call that named an instance", func(t *testing.T) {
+		got, _ := lookup(t, ct, cttypes.LookupAttributeKeyResourceType, "AWS::EC2::Instance")
+		want := []string{"TerminateInstances", "DescribeInstances", "StopInstances", "AssociateIamInstanceProfile", "RunInstances"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("lookup by ResourceType AWS::EC2::Instance (-want +got):\n%s", diff)
+		}
+	})
+
 	t.Run("a lookup by event name finds RunInstances", func(t *testing.T) {
 		got, evs := lookup(t, ct, cttypes.LookupAttributeKeyEventName, "RunInstances")
 		if diff := cmp.Diff([]string{"RunInstances"}, got); diff != "" {

@@ -247,12 +247,47 @@ func (s *Server) ec2Event(ev *audit.Event, c *CallRecord) {
 		if code == ec2AuthFailure {
 			ev.ErrorMessage = "AWS was not able to validate the provided access credentials"
 		}
-		return
+	} else if !ev.ReadOnly {
+		ev.ResponseElements = ec2ResponseElements(c.Action, c.RequestID, c.Output)
 	}
-	if ev.ReadOnly {
-		return
+	ev.Resources = append(ev.Resources, ec2InstanceResources(ev.RecipientAccountID, ev.AWSRegion, ev.RequestParameters, ev.ResponseElements)...)
+}
+
+// ec2InstanceResources are the instances a call named or acted on: every
+// instanceId in its request parameters and response elements (RunInstances'
+// launched instances, the instance of an IAM instance profile association),
+// so LookupEvents finds the call by ResourceType AWS::EC2::Instance and
+// ResourceName i-…. A denied or failed call names them too: who tried to
+// terminate an instance is worth finding.
+// https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html
+func ec2InstanceResources(account, region string, params, response any) []audit.Resource {
+	seen := map[string]bool{}
+	var ids []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch n := v.(type) {
+		case map[string]any:
+			for k, c := range n {
+				if id, ok := c.(string); ok && (k == "instanceId" || k == "InstanceId") && strings.HasPrefix(id, "i-") && !seen[id] {
+					seen[id] = true
+					ids = append(ids, id)
+				}
+				walk(c)
+			}
+		case []any:
+			for _, c := range n {
+				walk(c)
+			}
+		}
 	}
-	ev.ResponseElements = ec2ResponseElements(c.Action, c.RequestID, c.Output)
+	walk(params)
+	walk(response)
+	sort.Strings(ids)
+	out := make([]audit.Resource, len(ids))
+	for i, id := range ids {
+		out[i] = audit.Resource{AccountID: account, Type: audit.TypeEC2Instance, ARN: "arn:aws:ec2:" + region + ":" + account + ":instance/" + id}
+	}
+	return out
 }
 
 // ec2ResponseElements is responseElements for a successful EC2 call.
