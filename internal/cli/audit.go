@@ -88,6 +88,27 @@ func auditFlags(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
+// parseAuditFlags parses like Cmd.Parse: a bad flag is a usage error
+// (the flag package has already named it on stderr), and --help comes
+// back as flag.ErrHelp, unwrapped, so that cmd/iamd exits 0.
+func parseAuditFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	return nil
+}
+
+// checkOutput validates --output as Cmd.Parse does for the other commands.
+func checkOutput(output string) error {
+	if output != "table" && output != "json" {
+		return fmt.Errorf("%w: --output must be table or json, not %q", ErrUsage, output)
+	}
+	return nil
+}
+
 // parseTime accepts RFC 3339, a date, epoch seconds, or a duration ago ("24h").
 func parseTime(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
@@ -123,7 +144,10 @@ func auditLookup(ctx context.Context, args []string, env Env) error {
 	endpoint := fs.String("endpoint-url", "", "the server (IAMD_ENDPOINT_URL, default "+DefaultEndpoint+")")
 	profile := fs.String("profile", "", "AWS profile")
 	region := fs.String("region", "", "AWS region")
-	if err := fs.Parse(args); err != nil {
+	if err := parseAuditFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
 		return err
 	}
 	in := &cloudtrail.LookupEventsInput{}
@@ -243,7 +267,10 @@ func auditVerify(ctx context.Context, args []string, env Env, local AuditLocal) 
 	fs := auditFlags("verify", env)
 	data, store := storeFlags(fs, env)
 	output := fs.String("output", "table", "table or json")
-	if err := fs.Parse(args); err != nil {
+	if err := parseAuditFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkOutput(*output); err != nil {
 		return err
 	}
 	st, err := local.Open(ctx, *data, *store)
@@ -283,7 +310,7 @@ func auditExport(ctx context.Context, args []string, env Env, local AuditLocal) 
 	data, store := storeFlags(fs, env)
 	since := fs.String("since", "", "export records from this time on (RFC 3339, date, epoch, or 24h ago)")
 	format := fs.String("format", "jsonl", "jsonl (one CloudTrail record per line)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseAuditFlags(fs, args); err != nil {
 		return err
 	}
 	if *format != "jsonl" {
@@ -329,7 +356,7 @@ func auditHash(args []string, env Env, local AuditLocal) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		value, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseAuditFlags(fs, args); err != nil {
 		return err
 	}
 	if value == "" && fs.NArg() > 0 {

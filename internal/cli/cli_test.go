@@ -221,6 +221,13 @@ func TestBadCommandLinesAreUsageErrors(t *testing.T) {
 		{"audit export supports only jsonl", "audit", []string{"export", "--format", "csv"}},
 		{"audit export refuses a --since it cannot read", "audit", []string{"export", "--since", "yesterday-ish"}},
 		{"audit hash needs a value", "audit", []string{"hash"}},
+		{"audit lookup refuses an unknown flag", "audit", []string{"lookup", "--bogus"}},
+		{"audit verify refuses an unknown flag", "audit", []string{"verify", "--bogus"}},
+		{"audit export refuses an unknown flag", "audit", []string{"export", "--bogus"}},
+		{"audit hash refuses an unknown flag", "audit", []string{"hash", "VALUE", "--bogus"}},
+		{"audit lookup refuses a flag missing its value", "audit", []string{"lookup", "--max-items"}},
+		{"audit lookup refuses an --output other than table or json", "audit", []string{"lookup", "--output", "yaml"}},
+		{"audit verify refuses an --output other than table or json", "audit", []string{"verify", "--output", "csv"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,6 +257,8 @@ func TestUsageErrorsSayWhatIsWrong(t *testing.T) {
 		{"sessions shows its synopsis", "sessions", nil, "iamd sessions --role NAME | --user NAME", ""},
 		{"a bad --output names the value", "whois", []string{"AKIA1", "--output", "yaml"}, `not "yaml"`, ""},
 		{"audit without a subcommand prints its usage", "audit", nil, "audit needs a subcommand", "usage: iamd audit <subcommand>"},
+		{"an unknown audit flag is named on stderr", "audit", []string{"lookup", "--bogus"}, "bogus", "flag provided but not defined: -bogus"},
+		{"a bad audit --output names the value", "audit", []string{"verify", "--output", "yaml"}, `not "yaml"`, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -277,6 +286,22 @@ func TestHelpIsNotAnError(t *testing.T) {
 				t.Errorf("got error %v, want flag.ErrHelp", err)
 			}
 			if !strings.Contains(stderr, "-endpoint-url") {
+				t.Errorf("stderr: got %q, want the flags listed", stderr)
+			}
+		})
+	}
+}
+
+func TestAuditHelpIsNotAnError(t *testing.T) {
+	t.Parallel()
+	for _, sub := range []string{"lookup", "verify", "export", "hash"} {
+		t.Run("audit "+sub+" --help prints its flags and asks for no exit status", func(t *testing.T) {
+			t.Parallel()
+			_, stderr, err := run(t, noNetwork(t), nil, "audit", sub, "--help")
+			if !errors.Is(err, flag.ErrHelp) || errors.Is(err, ErrUsage) {
+				t.Errorf("got error %v, want flag.ErrHelp", err)
+			}
+			if !strings.Contains(stderr, "Usage of audit "+sub) {
 				t.Errorf("stderr: got %q, want the flags listed", stderr)
 			}
 		})
