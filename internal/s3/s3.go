@@ -112,8 +112,8 @@ type Service struct {
 	blobs    blobCache
 }
 
-// New returns a Service, creating its directories and clearing the
-// temporary files of uploads that a crash interrupted.
+// New returns a Service, creating its directories and removing what a
+// crash left behind: stale temporary files and unreferenced blobs (gc.go).
 func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -125,14 +125,12 @@ func New(cfg Config) (*Service, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{store: cfg.Store, dir: cfg.Dir, now: cfg.Now, rand: cfg.Rand, log: cfg.Log}
-	if err := os.RemoveAll(filepath.Join(cfg.Dir, "tmp")); err != nil {
-		return nil, fmt.Errorf("s3: clear tmp: %w", err)
-	}
 	for _, d := range []string{"blobs", "uploads", "tmp"} {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o700); err != nil {
 			return nil, fmt.Errorf("s3: %w", err)
 		}
 	}
+	s.collectGarbage(context.Background())
 	return s, nil
 }
 
