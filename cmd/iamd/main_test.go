@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestServeBootstrapsAndStopsCleanly(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	data := t.TempDir()
-	start := func() (*exec.Cmd, string, *strings.Builder) {
+	start := func() (*exec.Cmd, string, *syncBuffer) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
@@ -32,8 +33,8 @@ func TestServeBootstrapsAndStopsCleanly(t *testing.T) {
 		ln.Close()
 		cmd := exec.Command(bin, "serve", "--data", data)
 		cmd.Env = append(os.Environ(), "IAMD_ADDR="+addr, "IAMD_ADMIN_ACCESS_KEY_ID=", "IAMD_ADMIN_SECRET_ACCESS_KEY=")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -52,9 +53,9 @@ func TestServeBootstrapsAndStopsCleanly(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		return cmd, addr, &stderr
+		return cmd, addr, stderr
 	}
-	stop := func(cmd *exec.Cmd, stderr *strings.Builder) {
+	stop := func(cmd *exec.Cmd, stderr *syncBuffer) {
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -115,4 +116,22 @@ func TestUnknownCommandsFail(t *testing.T) {
 	if err := run(t.Context(), []string{"version"}, func(string) string { return "" }, &out, &errw); err != nil || !strings.HasPrefix(out.String(), "iamd ") {
 		t.Errorf("version: got %q, %v", out.String(), err)
 	}
+}
+
+// syncBuffer collects a child process's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
