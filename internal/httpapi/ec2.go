@@ -367,11 +367,8 @@ func (a *ec2API) associate(c *Call) (any, error) {
 	if err := c.Authorize("ec2:AssociateIamInstanceProfile", a.instanceARN(c, id)); err != nil {
 		return nil, err
 	}
-	prof, err := a.svc.ResolveProfile(c.Ctx, profileSpec(c.Params))
+	prof, err := a.passedProfile(c)
 	if err != nil {
-		return nil, err
-	}
-	if err := a.passRole(c, prof); err != nil {
 		return nil, err
 	}
 	if err := dryRun(c); err != nil {
@@ -384,19 +381,38 @@ func (a *ec2API) associate(c *Call) (any, error) {
 	return xmlAssociationResult{Association: associationOf(as)}, nil
 }
 
-// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateIamInstanceProfile.html
-func (a *ec2API) disassociate(c *Call) (any, error) {
+// authorizeAssociation reads AssociationId, finds its instance and
+// authorizes action on that instance: the opening of Disassociate and
+// Replace. A malformed or unknown id is answered without a policy check,
+// as before.
+func (a *ec2API) authorizeAssociation(c *Call, action string) (string, error) {
 	assoc, err := ec2Required(c.Params, "AssociationId")
 	if err != nil {
 		c.AllowWithoutPolicy()
-		return nil, err
+		return "", err
 	}
 	in, err := a.svc.AssociationInstance(c.Ctx, assoc)
 	if err != nil {
 		c.AllowWithoutPolicy()
+		return "", err
+	}
+	return assoc, c.Authorize(action, a.instanceARN(c, in.ID))
+}
+
+// passedProfile resolves the request's IamInstanceProfile and checks that
+// the caller may pass its role to EC2 (iam:PassRole).
+func (a *ec2API) passedProfile(c *Call) (*ec2.Profile, error) {
+	prof, err := a.svc.ResolveProfile(c.Ctx, profileSpec(c.Params))
+	if err != nil {
 		return nil, err
 	}
-	if err := c.Authorize("ec2:DisassociateIamInstanceProfile", a.instanceARN(c, in.ID)); err != nil {
+	return prof, a.passRole(c, prof)
+}
+
+// https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateIamInstanceProfile.html
+func (a *ec2API) disassociate(c *Call) (any, error) {
+	assoc, err := a.authorizeAssociation(c, "ec2:DisassociateIamInstanceProfile")
+	if err != nil {
 		return nil, err
 	}
 	if err := dryRun(c); err != nil {
@@ -411,24 +427,12 @@ func (a *ec2API) disassociate(c *Call) (any, error) {
 
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ReplaceIamInstanceProfileAssociation.html
 func (a *ec2API) replace(c *Call) (any, error) {
-	assoc, err := ec2Required(c.Params, "AssociationId")
-	if err != nil {
-		c.AllowWithoutPolicy()
-		return nil, err
-	}
-	in, err := a.svc.AssociationInstance(c.Ctx, assoc)
-	if err != nil {
-		c.AllowWithoutPolicy()
-		return nil, err
-	}
-	if err := c.Authorize("ec2:ReplaceIamInstanceProfileAssociation", a.instanceARN(c, in.ID)); err != nil {
-		return nil, err
-	}
-	prof, err := a.svc.ResolveProfile(c.Ctx, profileSpec(c.Params))
+	assoc, err := a.authorizeAssociation(c, "ec2:ReplaceIamInstanceProfileAssociation")
 	if err != nil {
 		return nil, err
 	}
-	if err := a.passRole(c, prof); err != nil {
+	prof, err := a.passedProfile(c)
+	if err != nil {
 		return nil, err
 	}
 	if err := dryRun(c); err != nil {
